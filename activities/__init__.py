@@ -1,0 +1,1 @@
+"""Every side effect lives here: notifications, paging, policy loading, remediation, ledger."""

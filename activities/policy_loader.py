@@ -1,0 +1,59 @@
+"""Reading the policy YAML files. Used by the workflow's snapshot activity, the worker's start-up check
+and `incident policy check`."""
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from temporalio import activity
+
+from domain.policy import IncidentPolicy, OnCallPolicy, Policy, describe_errors
+
+INCIDENT_FILE = "incident-management-policy.yaml"
+ONCALL_FILE = "oncall-escalation-policy.yaml"
+
+
+class PolicyError(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def read_yaml(path: Path) -> object:
+    """Parse a YAML file or raise PolicyError naming the file and line."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError([f"{path}: (file): not found"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise PolicyError([f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+
+
+def load_policy(directory: Path | str) -> Policy:
+    """Load and validate both policy documents; every problem is reported, not just the first."""
+    directory = Path(directory)
+    problems: list[str] = []
+    parts = {}
+    for name, model, key in ((INCIDENT_FILE, IncidentPolicy, "incident"), (ONCALL_FILE, OnCallPolicy, "oncall")):
+        path = directory / name
+        try:
+            document = read_yaml(path)
+            parts[key] = model.model_validate(document)
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+        except ValidationError as exc:
+            problems.extend(describe_errors(str(path), exc))
+    if problems:
+        raise PolicyError(problems)
+    return Policy(**parts)
+
+
+@activity.defn
+async def load_policy_snapshot(directory: str | None) -> Policy:
+    """The policy an incident keeps for its whole life (PagerDuty does the same with escalation policies).
+    None means the worker's configured policy directory."""
+    from settings import get_settings
+
+    return load_policy(directory or get_settings().policy_dir)

@@ -1,0 +1,1 @@
+"""Pure models and rules: no Temporal, no I/O."""

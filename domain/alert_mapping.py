@@ -1,0 +1,40 @@
+"""Alert labels -> severity, as the policy's alert mapping says. The highest alert severity wins."""
+
+import re
+from collections.abc import Iterable
+
+from domain.policy import AlertMapping, AlertRule
+from domain.severity import Severity, worst
+
+
+def _matches(rule: AlertRule, labels: dict[str, str]) -> bool:
+    for label, expected in rule.match.items():
+        value = labels.get(label)
+        if value is None:
+            return False
+        if expected.startswith("~"):
+            if not re.fullmatch(expected[1:], value):
+                return False
+        elif value != expected:
+            return False
+    return True
+
+
+def severity_for_labels(mapping: AlertMapping, labels: dict[str, str]) -> Severity:
+    """First matching rule; else the severity label's value; else the default."""
+    for rule in mapping.rules:
+        if _matches(rule, labels):
+            return rule.severity
+    value = labels.get(mapping.severity_label)
+    if value is not None:
+        if value.lower() in mapping.severity_values:
+            return mapping.severity_values[value.lower()]
+        try:
+            return Severity.parse(value)
+        except ValueError:
+            pass
+    return mapping.default
+
+
+def severity_for_alerts(mapping: AlertMapping, label_sets: Iterable[dict[str, str]]) -> Severity:
+    return worst([severity_for_labels(mapping, labels) for labels in label_sets]) or mapping.default

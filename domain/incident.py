@@ -1,0 +1,131 @@
+"""The incident record a workflow keeps: what `incident show --json` and the `state` query return."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.phases import Phase
+from domain.severity import Role, Severity, Tier
+
+
+class Roles(BaseModel):
+    ic: str | None = None
+    ops: str | None = None
+    comms: str | None = None
+    liaison: str | None = None
+    scribe: str | None = None
+
+    def get(self, role: Role) -> str | None:
+        return getattr(self, role.value)
+
+
+class Page(BaseModel):
+    tier: Tier
+    target: str | None
+    at: datetime
+    reason: str
+    key: str = Field(description="Idempotency key: a retried page never goes out twice")
+    channels: list[str] = []
+
+
+class Escalation(BaseModel):
+    rule: str
+    tier: Tier
+    at: datetime
+    paged: bool = Field(description="False when the tier was already engaged")
+
+
+class ChecklistEntry(BaseModel):
+    item: str
+    text: str
+    within_seconds: int
+    done_when: str | None = None
+    done: bool = False
+    by: str | None = None
+    at: datetime | None = None
+
+
+TimelineKind = Literal[
+    "declared", "alert", "page", "escalation", "decision", "rejected", "phase", "note",
+    "comms_reminder", "checklist_nag", "notification", "runbook", "postmortem", "system",
+]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: TimelineKind
+    actor: str
+    text: str
+
+
+class Alert(BaseModel):
+    fingerprint: str
+    status: Literal["firing", "resolved"] = "firing"
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    generator_url: str | None = None
+
+
+class IncidentStart(BaseModel):
+    """Workflow input. Holds no secrets: it is stored in the workflow history."""
+
+    id: str
+    title: str
+    service: str
+    severity: Severity | None = Field(default=None, description="None: derive from the alerts via the policy")
+    impact: str | None = None
+    declared_by: str
+    source: str = "cli"
+    drill: bool = False
+    policy_dir: str | None = None
+    started_at: datetime | None = Field(default=None, description="When impact began, if known (alert startsAt)")
+    alerts: list[Alert] = []
+
+
+class IncidentState(BaseModel):
+    id: str
+    title: str
+    service: str
+    severity: Severity
+    impact: str | None = None
+    phase: Phase = Phase.DETECTED
+    drill: bool = False
+    source: str = "cli"
+    declared_by: str
+    roles: Roles = Roles()
+    acknowledged_by: str | None = None
+    started_at: datetime
+    detected_at: datetime
+    acknowledged_at: datetime | None = None
+    mitigating_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    summary: str | None = None
+    pages: list[Page] = []
+    escalations: list[Escalation] = []
+    checklist: list[ChecklistEntry] = []
+    timeline: list[TimelineEntry] = []
+    alerts: dict[str, Alert] = {}
+    last_comms_update_at: datetime | None = None
+    manual_escalations: list[datetime] = Field(default=[], description="Times of escalate_now decisions")
+    fired: list[str] = Field(default=[], description="Keys of planned actions already carried out")
+
+    def note(self, at: datetime, kind: TimelineKind, actor: str, text: str) -> TimelineEntry:
+        entry = TimelineEntry(at=at, kind=kind, actor=actor, text=text)
+        self.timeline.append(entry)
+        return entry
+
+    def highest_paged_tier(self) -> Tier | None:
+        paged = [p.tier for p in self.pages if p.target is not None]
+        return max(paged, key=lambda t: t.level, default=None)
+
+    def tier_engaged(self, tier: Tier) -> bool:
+        return any(p.tier == tier and p.target is not None for p in self.pages)
+
+    def holder_of_tier(self, tier: Tier) -> str | None:
+        targets = [p.target for p in self.pages if p.tier == tier and p.target]
+        return targets[-1] if targets else None

@@ -1,0 +1,44 @@
+"""Channel-neutral messages that activities route to adapters (console, Slack, PagerDuty, status page)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.policy import OnCallPolicy
+from domain.severity import Severity, Tier
+
+NotificationKind = Literal[
+    "declared", "page", "escalation", "decision", "phase", "comms_reminder", "checklist_nag", "alert",
+    "runbook", "postmortem", "handover", "report", "status_update",
+]
+
+
+class Notification(BaseModel):
+    key: str = Field(description="Idempotency key: the same key is delivered once")
+    incident_id: str | None = None
+    kind: NotificationKind
+    severity: Severity | None = None
+    to: list[str] = Field(default=[], description="People (policy handles); empty means the incident channel")
+    title: str = ""
+    text: str
+    drill: bool = False
+
+
+class PageRequest(BaseModel):
+    key: str = Field(description="Idempotency key for this incident, run and tier")
+    incident_id: str
+    title: str
+    service: str
+    severity: Severity
+    tier: Tier
+    reason: str
+    drill: bool = False
+    at: datetime = Field(description="Page time (workflow time): the rotation is read at this moment")
+    oncall: OnCallPolicy = Field(description="The incident's policy snapshot of the rotation")
+
+
+class PageOutcome(BaseModel):
+    target: str | None = Field(description="Who was paged; None when nobody holds the tier (a gap)")
+    at: datetime
+    channels: list[str] = []

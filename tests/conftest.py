@@ -1,0 +1,61 @@
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.channels import RecordingChannel
+from activities.policy_loader import load_policy
+from workflows import search
+
+PROJECT = Path(__file__).resolve().parent.parent
+POLICY_DIR = PROJECT / "policies"
+
+
+def venv_binary(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} not found: install the project with `make install` (package {name}-bin)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def policy():
+    return load_policy(POLICY_DIR)
+
+
+@pytest.fixture(scope="session")
+async def time_env():
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=venv_binary("temporal-test-server")
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+async def register_search_attributes(client: Client) -> None:
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in search.ALL},
+        )
+    )
+
+
+@pytest.fixture
+def recorder():
+    return RecordingChannel()
+
+
+@pytest.fixture
+def task_queue():
+    return f"tq-{uuid.uuid4().hex[:8]}"

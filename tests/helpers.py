@@ -1,0 +1,36 @@
+"""Shared test helpers: run a worker, start an incident, read what was paged."""
+
+import uuid
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from temporalio.client import Client, WorkflowHandle
+
+from activities.channels import RecordingChannel
+from domain.incident import IncidentStart
+from domain.severity import Severity
+from worker import build_worker
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+
+
+@asynccontextmanager
+async def running_worker(client: Client, task_queue: str, recorder: RecordingChannel):
+    async with build_worker(client, task_queue, [recorder]):
+        yield
+
+
+async def start_incident(client: Client, task_queue: str, severity: Severity | None = Severity.SEV1,
+                         policy_dir: str | None = None, **fields) -> WorkflowHandle:
+    incident_id = fields.pop("id", f"t-{uuid.uuid4().hex[:8]}")
+    start = IncidentStart(
+        id=incident_id, title=fields.pop("title", "Payment errors"), service=fields.pop("service", "payments"),
+        severity=severity, declared_by=fields.pop("declared_by", "tester"), policy_dir=policy_dir, **fields,
+    )
+    return await client.start_workflow(
+        IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + incident_id, task_queue=task_queue
+    )
+
+
+def offsets(pages: list, since: datetime) -> list[tuple[str, int]]:
+    """(tier, seconds since detection) for each page in the workflow state."""
+    return [(p.tier.value, round((p.at - since).total_seconds())) for p in pages]

@@ -1,0 +1,1 @@
+"""Durable orchestration only: deterministic, no I/O. Reads like the playbook."""

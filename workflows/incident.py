@@ -1,0 +1,187 @@
+"""IncidentWorkflow: one durable workflow per incident.
+
+It loads the policy once, then loops: ask the pure planner what is due, carry it out, sleep on a durable
+timer until the next deadline or until something changes (a decision, an alert). Pages and messages run
+as concurrent activities so that one slow channel never holds back an escalation timer.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import NotificationActivities
+    from activities.policy_loader import load_policy_snapshot
+    from domain import decisions, messages, planner
+    from domain.decisions import Decision, DecisionRejected, DecisionResult
+    from domain.incident import Escalation, IncidentStart, IncidentState, Page
+    from domain.lifecycle import new_incident
+    from domain.notifications import Notification, NotificationKind, PageRequest
+    from domain.phases import Phase
+    from domain.policy import Policy
+    from domain.severity import Tier
+    from workflows import search
+    from workflows.options import DELIVERY, LOCAL_READ
+
+WORKFLOW_ID_PREFIX = "incident-"
+
+
+@workflow.defn
+class IncidentWorkflow:
+    def __init__(self) -> None:
+        self.state: IncidentState | None = None
+        self.policy: Policy | None = None
+        self._changed = False
+        self._early_signals: list[Decision] = []
+        self._dispatched_tiers: set[Tier] = set()
+        self._tasks: list[asyncio.Task] = []
+        self._published: tuple | None = None
+
+    # ── main loop ────────────────────────────────────────────────────────────────────────────────
+    @workflow.run
+    async def run(self, start: IncidentStart) -> IncidentState:
+        self.policy = await workflow.execute_activity(
+            load_policy_snapshot, start.policy_dir, **LOCAL_READ
+        )
+        self.state = new_incident(self.policy, start, workflow.now())
+        self._publish_search_attributes()
+        self._send("declared", messages.declaration(self.policy, self.state), key="declared")
+        for decision in self._early_signals:
+            self._apply_signal(decision)
+
+        while self.state.phase != Phase.CLOSED:
+            plan = planner.plan(self.policy, self.state, workflow.now())
+            for action in plan.due:
+                self.state.fired.append(action.key)
+                self._carry_out(action)
+            self._publish_search_attributes()
+            self._changed = False
+            timeout = plan.next_at - workflow.now() if plan.next_at else None
+            if timeout is not None and timeout <= timedelta(0):
+                continue
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            except TimeoutError:
+                pass
+
+        await asyncio.gather(*self._tasks)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state
+
+    # ── decisions ────────────────────────────────────────────────────────────────────────────────
+    @workflow.update
+    async def decide(self, decision: Decision) -> DecisionResult:
+        result = decisions.apply(self.state, decision, workflow.now())
+        self._after_decision(decision, result)
+        return result
+
+    @decide.validator
+    def _validate_decision(self, decision: Decision) -> None:
+        if self.state is None:
+            raise DecisionRejected("the incident is still starting; try again in a moment")
+        decisions.check(self.state, decision)
+
+    @workflow.signal
+    def submit(self, decision: Decision) -> None:
+        """Fire-and-forget decisions (e.g. Slack buttons): an invalid one is recorded as rejected."""
+        if self.state is None:
+            self._early_signals.append(decision)
+        else:
+            self._apply_signal(decision)
+
+    @workflow.query
+    def snapshot(self) -> IncidentState | None:
+        return self.state
+
+    def _apply_signal(self, decision: Decision) -> None:
+        try:
+            decisions.check(self.state, decision)
+        except DecisionRejected as exc:
+            self.state.note(workflow.now(), "rejected", decision.by, f"rejected {decision.kind}: {exc}")
+            self._changed = True
+            return
+        self._after_decision(decision, decisions.apply(self.state, decision, workflow.now()))
+
+    def _after_decision(self, decision: Decision, result: DecisionResult) -> None:
+        self._changed = True
+        if decision.kind in ("add_note", "check_item"):
+            return
+        self._send("decision", result.text, key=f"decision:{len(self.state.timeline)}")
+
+    # ── carrying out planned actions ─────────────────────────────────────────────────────────────
+    def _carry_out(self, action: planner.Action) -> None:
+        state = self.state
+        now = workflow.now()
+        if action.kind == "page":
+            self._start(self._page(action.tier, action.reason, action.key))
+        elif action.kind == "escalation":
+            engaged = action.tier in self._dispatched_tiers
+            state.escalations.append(Escalation(rule=action.rule, tier=action.tier, at=now, paged=not engaged))
+            if engaged:
+                state.note(now, "escalation", "incidentflow",
+                           f"{action.rule}: {action.reason}; {action.tier.value} already engaged")
+            else:
+                state.note(now, "escalation", "incidentflow",
+                           f"{action.rule}: {action.reason} → paging {action.tier.value}")
+                self._start(self._page(action.tier, action.reason, action.key))
+        elif action.kind == "comms_reminder":
+            owner = state.roles.comms or state.roles.ic or state.holder_of_tier(Tier.PRIMARY)
+            state.note(now, "comms_reminder", "incidentflow", f"internal update due; reminded {owner or 'channel'}")
+            text = "⏰ Internal update due.\n" + messages.internal_update(self.policy, state)
+            self._send("comms_reminder", text, key=action.key, to=[owner] if owner else [])
+        elif action.kind == "checklist_nag":
+            open_items = [c.text for c in state.checklist if not c.done]
+            owner = state.roles.ic or state.holder_of_tier(Tier.PRIMARY)
+            state.note(now, "checklist_nag", "incidentflow", "open checklist items: " + "; ".join(open_items))
+            text = "📋 First-15-minutes checklist still open:\n" + "\n".join(f"- [ ] {t}" for t in open_items)
+            self._send("checklist_nag", text, key=action.key, to=[owner] if owner else [])
+
+    async def _page(self, tier: Tier, reason: str, key: str) -> None:
+        """Page whoever holds `tier` now; a tier nobody holds escalates to the next one up."""
+        state = self.state
+        current: Tier | None = tier
+        while current is not None:
+            self._dispatched_tiers.add(current)
+            request = PageRequest(
+                key=f"{workflow.info().workflow_id}/{workflow.info().run_id}/{key}/{current.value}",
+                incident_id=state.id, title=state.title, service=state.service, severity=state.severity,
+                tier=current, reason=reason, drill=state.drill, at=workflow.now(), oncall=self.policy.oncall,
+            )
+            outcome = await workflow.execute_activity_method(
+                NotificationActivities.page_responder, request, **DELIVERY
+            )
+            if outcome.target is not None:
+                state.pages.append(Page(tier=current, target=outcome.target, at=outcome.at, reason=reason,
+                                        key=request.key, channels=outcome.channels))
+                name = self.policy.person_name(outcome.target)
+                state.note(workflow.now(), "page", "incidentflow",
+                           f"paged {current.value} {outcome.target} ({name}): {reason}")
+                self._changed = True
+                return
+            above = current.next_up()
+            state.note(workflow.now(), "page", "incidentflow",
+                       f"nobody holds {current.value}; escalating to {above.value if above else 'nobody'}")
+            current = above
+
+    # ── helpers ──────────────────────────────────────────────────────────────────────────────────
+    def _send(self, kind: NotificationKind, text: str, key: str, to: list[str] | None = None) -> None:
+        state = self.state
+        notification = Notification(
+            key=f"{workflow.info().workflow_id}/{workflow.info().run_id}/{key}", incident_id=state.id, kind=kind,
+            severity=state.severity, to=to or [], title=state.title, text=text, drill=state.drill,
+        )
+        self._start(workflow.execute_activity_method(NotificationActivities.notify, notification, **DELIVERY))
+
+    def _start(self, coroutine) -> None:
+        self._tasks.append(asyncio.ensure_future(coroutine))
+
+    def _publish_search_attributes(self) -> None:
+        values = (self.state.severity.value, self.state.service, self.state.phase.value)
+        if values == self._published:
+            return
+        self._published = values
+        workflow.upsert_search_attributes([
+            search.SEVERITY.value_set(values[0]), search.SERVICE.value_set(values[1]),
+            search.PHASE.value_set(values[2]),
+        ])
