@@ -59,3 +59,37 @@ def recorder():
 @pytest.fixture
 def task_queue():
     return f"tq-{uuid.uuid4().hex[:8]}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory):
+    """A real Temporal dev server (the one `incident dev` runs, same flags) on a free port.
+    Yields its address, e.g. 127.0.0.1:41234. Needed for list/visibility, schedules and kill -9 tests."""
+    import subprocess
+
+    from cli.dev import dev_server_command, wait_for_port
+
+    data_dir = tmp_path_factory.mktemp("temporal")
+    port, ui_port = free_port(), free_port()
+    log = open(data_dir / "temporal.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port("127.0.0.1", port, 60, process)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture
+async def dev_client(dev_server):
+    return await Client.connect(dev_server, data_converter=pydantic_data_converter)

@@ -1,0 +1,97 @@
+"""`incident`: the command-line entry point."""
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import incidents, policy_cmd
+from cli.common import CommandError
+
+app = typer.Typer(
+    name="incident", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="incidentflow — durable incident response on Temporal.",
+)
+incidents.register(app)
+policy_cmd.register(app)
+
+
+@app.command()
+def dev(
+    data_dir: Annotated[Path, typer.Option(help="Where the Temporal database and incidentflow data live")] = Path(
+        ".incidentflow"),
+    temporal_port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal UI port")] = 8233,
+    port: Annotated[int, typer.Option(help="Gateway HTTP port")] = 8080,
+) -> None:
+    """Run the embedded stack: Temporal dev server + worker + gateway. Ctrl-C stops it."""
+    from activities.policy_loader import PolicyError, load_policy
+    from cli.dev import run_dev
+    from settings import get_settings
+
+    try:
+        load_policy(get_settings().policy_dir)
+    except PolicyError as exc:
+        print("error: the policy is invalid; fix it before starting:\n" + str(exc), file=sys.stderr)
+        raise typer.Exit(2) from None
+    raise typer.Exit(run_dev(data_dir, temporal_port, ui_port, port))
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker (connects with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE)."""
+    from worker import main
+
+    main()
+
+
+@app.command()
+def gateway(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8080,
+) -> None:
+    """Run the HTTP gateway (webhooks, REST API, status page, /metrics)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def run() -> None:
+    """Console-script entry. Leaves with os._exit: the Temporal SDK can abort at interpreter exit
+    (sdk-python #300), which would turn a good command into a crash."""
+    code = 0
+    try:
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = exc.code
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            code = exc.exit_code
+        elif isinstance(exc, click.exceptions.Abort):
+            code = 1
+        else:
+            raise
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""HTTP: alert webhooks, Slack interactivity, REST API, status page, /metrics."""
