@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from domain.incident import IncidentState
 from domain.phases import Phase
-from domain.severity import Role, Severity, Tier
+from domain.severity import Role, Severity
 
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -143,7 +143,7 @@ def apply(state: IncidentState, decision: Decision, now: datetime) -> DecisionRe
     match decision:
         case Acknowledge(by=by):
             state.acknowledged_by, state.acknowledged_at = by, now
-            _advance(state, Phase.TRIAGED, now, by)
+            advance(state, Phase.TRIAGED, now, by)
             text = f"{by} acknowledged"
         case AssignRole(role=role, to=to, by=by):
             setattr(state.roles, role.value, to)
@@ -155,17 +155,17 @@ def apply(state: IncidentState, decision: Decision, now: datetime) -> DecisionRe
         case AddNote(text=note, by=by):
             text = note
         case StartMitigation(by=by):
-            _advance(state, Phase.MITIGATING, now, by)
+            advance(state, Phase.MITIGATING, now, by)
             text = f"{by} started mitigation"
         case MarkMitigated(by=by):
-            _advance(state, Phase.MITIGATED, now, by)
+            advance(state, Phase.MITIGATED, now, by)
             text = f"{by} marked the incident mitigated"
         case Resolve(by=by, summary=summary):
             state.summary = summary or state.summary
-            _advance(state, Phase.RESOLVED, now, by)
+            advance(state, Phase.RESOLVED, now, by)
             text = f"{by} resolved the incident" + (f": {summary}" if summary else "")
         case Close(by=by):
-            _advance(state, Phase.CLOSED, now, by)
+            advance(state, Phase.CLOSED, now, by)
             text = f"{by} closed the incident"
         case EscalateNow(by=by, reason=reason):
             state.manual_escalations.append(now)
@@ -188,7 +188,7 @@ def complete_checklist(state: IncidentState, trigger: str, now: datetime, by: st
             entry.done, entry.by, entry.at = True, by, now
 
 
-def _advance(state: IncidentState, phase: Phase, now: datetime, by: str) -> None:
+def advance(state: IncidentState, phase: Phase, now: datetime, by: str) -> None:
     if state.phase.reached(phase):
         return
     stamp = {

@@ -6,6 +6,7 @@ as concurrent activities so that one slow channel never holds back an escalation
 """
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -14,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
     from domain import decisions, messages, planner
+    from domain.alerts import AlertSnapshot, merge_snapshot
     from domain.decisions import Decision, DecisionRejected, DecisionResult
     from domain.incident import Escalation, IncidentStart, IncidentState, Page
     from domain.lifecycle import new_incident
@@ -33,7 +35,7 @@ class IncidentWorkflow:
         self.state: IncidentState | None = None
         self.policy: Policy | None = None
         self._changed = False
-        self._early_signals: list[Decision] = []
+        self._early_signals: list[Decision | AlertSnapshot] = []
         self._dispatched_tiers: set[Tier] = set()
         self._tasks: list[asyncio.Task] = []
         self._published: tuple | None = None
@@ -47,8 +49,11 @@ class IncidentWorkflow:
         self.state = new_incident(self.policy, start, workflow.now())
         self._publish_search_attributes()
         self._send("declared", messages.declaration(self.policy, self.state), key="declared")
-        for decision in self._early_signals:
-            self._apply_signal(decision)
+        for early in self._early_signals:
+            if isinstance(early, AlertSnapshot):
+                self._apply_alerts(early)
+            else:
+                self._apply_signal(early)
 
         while self.state.phase != Phase.CLOSED:
             plan = planner.plan(self.policy, self.state, workflow.now())
@@ -60,10 +65,8 @@ class IncidentWorkflow:
             timeout = plan.next_at - workflow.now() if plan.next_at else None
             if timeout is not None and timeout <= timedelta(0):
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-            except TimeoutError:
-                pass
 
         await asyncio.gather(*self._tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -90,6 +93,14 @@ class IncidentWorkflow:
         else:
             self._apply_signal(decision)
 
+    @workflow.signal
+    def alerts(self, snapshot: AlertSnapshot) -> None:
+        """A full snapshot of the incident's alert group (signal-with-start from the gateway)."""
+        if self.state is None:
+            self._early_signals.append(snapshot)
+        else:
+            self._apply_alerts(snapshot)
+
     @workflow.query
     def snapshot(self) -> IncidentState | None:
         return self.state
@@ -102,6 +113,12 @@ class IncidentWorkflow:
             self._changed = True
             return
         self._after_decision(decision, decisions.apply(self.state, decision, workflow.now()))
+
+    def _apply_alerts(self, snapshot: AlertSnapshot) -> None:
+        changes = merge_snapshot(self.policy, self.state, snapshot, workflow.now())
+        if changes.any:
+            self._changed = True
+            self._send("alert", self.state.timeline[-1].text, key=f"alert:{len(self.state.timeline)}")
 
     def _after_decision(self, decision: Decision, result: DecisionResult) -> None:
         self._changed = True
