@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
     def update(
         incident: Id, by: By,
         message: Annotated[str, typer.Option(help="What to tell people")],
-        status: Annotated[str, typer.Option(help="investigating | identified | monitoring | resolved")] = "investigating",
+        status: Annotated[str, typer.Option(help="investigating|identified|monitoring|resolved")] = "investigating",
     ) -> None:
         """Post a communications update (resets the 15-minute reminder)."""
         try:
