@@ -10,13 +10,15 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
-    from domain import decisions, messages, planner
+    from domain import comms, decisions, messages, planner
     from domain.alerts import AlertSnapshot, merge_snapshot
     from domain.decisions import Decision, DecisionRejected, DecisionResult
+    from domain.drill import policy_for_incident
     from domain.incident import Escalation, IncidentStart, IncidentState, Page
     from domain.lifecycle import new_incident
     from domain.notifications import Notification, NotificationKind, PageRequest
@@ -39,28 +41,35 @@ class IncidentWorkflow:
         self._dispatched_tiers: set[Tier] = set()
         self._tasks: list[asyncio.Task] = []
         self._published: tuple | None = None
+        self._drill_ended = False
+        self._view_latest: comms.IncidentView | None = None
+        self._view_sent: comms.IncidentView | None = None
+        self._view_draining = False
 
     # ── main loop ────────────────────────────────────────────────────────────────────────────────
     @workflow.run
     async def run(self, start: IncidentStart) -> IncidentState:
-        self.policy = await workflow.execute_activity(
-            load_policy_snapshot, start.policy_dir, **LOCAL_READ
+        self.policy = policy_for_incident(
+            await workflow.execute_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ), start
         )
         self.state = new_incident(self.policy, start, workflow.now())
         self._publish_search_attributes()
         self._send("declared", messages.declaration(self.policy, self.state), key="declared")
+        if not self.state.drill:
+            self._start(self._open_room())
         for early in self._early_signals:
             if isinstance(early, AlertSnapshot):
                 self._apply_alerts(early)
             else:
                 self._apply_signal(early)
 
-        while self.state.phase != Phase.CLOSED:
+        while self.state.phase != Phase.CLOSED and not (self._drill_ended and self.state.drill):
             plan = planner.plan(self.policy, self.state, workflow.now())
             for action in plan.due:
                 self.state.fired.append(action.key)
                 self._carry_out(action)
             self._publish_search_attributes()
+            self._publish_view()
             self._changed = False
             timeout = plan.next_at - workflow.now() if plan.next_at else None
             if timeout is not None and timeout <= timedelta(0):
@@ -68,6 +77,7 @@ class IncidentWorkflow:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
 
+        self._publish_view()
         await asyncio.gather(*self._tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
@@ -75,15 +85,21 @@ class IncidentWorkflow:
     # ── decisions ────────────────────────────────────────────────────────────────────────────────
     @workflow.update
     async def decide(self, decision: Decision) -> DecisionResult:
+        if self.state is None:
+            # Arrived while the policy snapshot was loading: the validator could not judge it yet.
+            await workflow.wait_condition(lambda: self.state is not None)
+            try:
+                decisions.check(self.state, decision)
+            except DecisionRejected as exc:
+                raise ApplicationError(str(exc), type="DecisionRejected", non_retryable=True) from None
         result = decisions.apply(self.state, decision, workflow.now())
         self._after_decision(decision, result)
         return result
 
     @decide.validator
     def _validate_decision(self, decision: Decision) -> None:
-        if self.state is None:
-            raise DecisionRejected("the incident is still starting; try again in a moment")
-        decisions.check(self.state, decision)
+        if self.state is not None:
+            decisions.check(self.state, decision)
 
     @workflow.signal
     def submit(self, decision: Decision) -> None:
@@ -100,6 +116,15 @@ class IncidentWorkflow:
             self._early_signals.append(snapshot)
         else:
             self._apply_alerts(snapshot)
+
+    @workflow.signal
+    def end_drill(self) -> None:
+        """Drills only (DrillWorkflow at the end of the scenario): stop here and return the state."""
+        if self.state is not None and not self.state.drill:
+            self.state.note(workflow.now(), "rejected", "drill", "end_drill ignored: not a drill")
+            return
+        self._drill_ended = True
+        self._changed = True
 
     @workflow.query
     def snapshot(self) -> IncidentState | None:
@@ -141,6 +166,7 @@ class IncidentWorkflow:
             else:
                 state.note(now, "escalation", "incidentflow",
                            f"{action.rule}: {action.reason} → paging {action.tier.value}")
+                self._send("escalation", state.timeline[-1].text, key=action.key)
                 self._start(self._page(action.tier, action.reason, action.key))
         elif action.kind == "comms_reminder":
             owner = state.roles.comms or state.roles.ic or state.holder_of_tier(Tier.PRIMARY)
@@ -174,6 +200,7 @@ class IncidentWorkflow:
                 name = self.policy.person_name(outcome.target)
                 state.note(workflow.now(), "page", "incidentflow",
                            f"paged {current.value} {outcome.target} ({name}): {reason}")
+                self._send("page", state.timeline[-1].text, key=f"paged:{key}/{current.value}")
                 self._changed = True
                 return
             above = current.next_up()
@@ -186,9 +213,37 @@ class IncidentWorkflow:
         state = self.state
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{workflow.info().run_id}/{key}", incident_id=state.id, kind=kind,
-            severity=state.severity, to=to or [], title=state.title, text=text, drill=state.drill,
+            severity=state.severity, to=to or [], title=state.title, text=text, drill=state.drill, room=state.room,
         )
         self._start(workflow.execute_activity_method(NotificationActivities.notify, notification, **DELIVERY))
+
+    # ── the incident room and the published view (Slack header, status page, pager ack/resolve) ────
+    async def _open_room(self) -> None:
+        request = comms.RoomRequest(view=comms.build_view(self.policy, self.state, workflow.now()),
+                                    invite=comms.responders(self.policy, self.state, workflow.now()))
+        self.state.room = await workflow.execute_activity_method(NotificationActivities.open_room, request,
+                                                                 **DELIVERY)
+        self._changed = True
+
+    def _publish_view(self) -> None:
+        if self.state.drill:
+            return
+        view = comms.build_view(self.policy, self.state, workflow.now())
+        if view.same_content(self._view_latest):
+            return
+        self._view_latest = view
+        if not self._view_draining:
+            self._view_draining = True
+            self._start(self._drain_views())
+
+    async def _drain_views(self) -> None:
+        """One publish at a time, always the latest view, so an older header never overwrites a newer one."""
+        while not self._view_latest.same_content(self._view_sent):
+            latest = self._view_latest
+            view = latest.model_copy(update={"events": comms.events_between(self._view_sent, latest)})
+            await workflow.execute_activity_method(NotificationActivities.publish, view, **DELIVERY)
+            self._view_sent = latest
+        self._view_draining = False
 
     def _start(self, coroutine) -> None:
         self._tasks.append(asyncio.ensure_future(coroutine))
