@@ -16,14 +16,61 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field("default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE"))
     task_queue: str = "incidentflow"
     data_dir: Path = Path(".incidentflow")
+    database_url: str | None = Field(
+        None, description="Incident ledger; default a SQLite file in data_dir. postgresql+psycopg://… for production"
+    )
     policy_dir: Path = PROJECT_DIR / "policies"
     notify: str = Field("console", description="Comma-separated channels: console, record")
     record_file: Path | None = Field(None, description="JSONL file for the recording channel (tests, benchmarks)")
     api_token: SecretStr | None = Field(None, description="Bearer token(s) for /webhooks and /api, comma-separated")
+    # Remediation runbooks (docs/runbooks.md)
+    runbook_dir: Path = PROJECT_DIR / "runbooks"
+    runbook_endpoints: dict[str, str] = Field(
+        default={"admin_api": "http://127.0.0.1:8090", "prometheus": "http://127.0.0.1:9090"},
+        description='Base URLs runbook steps name, as JSON: {"admin_api": "https://ops.example", "prometheus": "…"}',
+    )
+    # Gateway (docs/gateway.md)
+    grafana_hmac_secret: SecretStr | None = Field(None, description="Checks X-Grafana-Alerting-Signature when set")
+    grafana_hmac_timestamp_header: str | None = Field(None, description="Header with the signed timestamp, if any")
+    dedup_window_seconds: float = Field(60.0, description="Identical alert snapshots within it: no Temporal call")
+    # Communications (docs/communications.md). Without a Slack token the console channel stays the default.
+    slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-…); enables the Slack channel")
+    slack_signing_secret: SecretStr | None = Field(None, description="Verifies /slack/interactions and /slack/commands")
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests: a local fake)")
+    slack_channel_prefix: str = Field("inc", description="Incident channels are #<prefix>-<incident id>")
+    slack_default_channel: str | None = Field(None, description="Channel for messages without an incident")
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    pagerduty_routing_key: SecretStr | None = Field(
+        None, description="Default Events v2 routing key; people may name their own via pagerduty_routing_key_env"
+    )
+    status_page: bool = Field(True, description="Keep the built-in status page (/status) up to date")
+    status_page_title: str = "Service status"
+    statuspage_api_url: str = "https://api.statuspage.io/v1/"
+    statuspage_page_id: str | None = None
+    statuspage_api_key: SecretStr | None = None
+    # Observability (docs/deploy.md)
+    metrics_port: int = Field(9464, description="Worker /metrics port (Temporal SDK + app metrics); 0 turns it off")
+    metrics_host: str = Field("127.0.0.1", description="Interface of the worker /metrics server; 0.0.0.0 in containers")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description="OTLP/HTTP collector, e.g. http://otel-collector:4318; unset (default): no tracing, no cost",
+    )
+    otel_service_name: str | None = Field(
+        None, validation_alias=AliasChoices("OTEL_SERVICE_NAME"),
+        description="Service name on spans; default incidentflow-worker / incidentflow-gateway",
+    )
 
     @property
     def channels(self) -> list[str]:
-        return [c.strip() for c in self.notify.split(",") if c.strip()]
+        names = [c.strip() for c in self.notify.split(",") if c.strip()]
+        configured = {
+            "slack": self.slack_bot_token is not None, "pagerduty": self.pagerduty_routing_key is not None,
+            "status": self.status_page, "statuspage": bool(self.statuspage_page_id and self.statuspage_api_key),
+        }
+        names += [name for name, on in configured.items() if on and name not in names]
+        if "slack" in names and "console" in names and self.notify == "console":
+            names.remove("console")  # the console is the default only while no Slack token is configured
+        return names
 
 
 @lru_cache

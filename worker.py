@@ -11,36 +11,67 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.channels import Channel, build_channels
+from activities.learning import LedgerActivities
 from activities.notify import NotificationActivities
+from activities.oncall import OnCallActivities
+from activities.overrides import OverrideStore
 from activities.policy_loader import load_policy, load_policy_snapshot
+from activities.remediation import RemediationActivities
+from activities.runbook_loader import load_runbooks_snapshot
 from settings import Settings, get_settings
+from workflows.action_item import ActionItemWorkflow
+from workflows.drill import DrillWorkflow
+from workflows.handover import HandoverWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.oncall_report import OnCallReportWorkflow
+from workflows.postmortem import PostmortemWorkflow
+from workflows.runbook import RunbookWorkflow
 
 log = logging.getLogger("incidentflow.worker")
 
-WORKFLOWS = [IncidentWorkflow]
+WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWorkflow, RunbookWorkflow,
+             PostmortemWorkflow, ActionItemWorkflow]
 # Pure, deterministic modules shared with activities: imported once, not re-imported per workflow run.
 PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "yaml", "activities", "settings")
 
 
-async def connect(settings: Settings | None = None) -> Client:
+async def connect(settings: Settings | None = None, **options) -> Client:
+    """options: Client.connect keywords (the worker's metrics runtime); tracing interceptors when enabled."""
+    from observability import tracing
+
     settings = settings or get_settings()
+    options.setdefault("interceptors", tracing.client_interceptors(settings, "incidentflow"))
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
+        **options,
     )
 
 
-def activities_for(channels: Sequence[Channel]) -> list:
-    notifications = NotificationActivities(list(channels))
-    return [load_policy_snapshot, notifications.page_responder, notifications.notify]
+def activities_for(channels: Sequence[Channel], client: Client | None = None,
+                   overrides: OverrideStore | None = None, remediation: RemediationActivities | None = None,
+                   learning: LedgerActivities | None = None) -> list:
+    # Overrides are read at every page, so a new one reaches incidents that are already running.
+    store = overrides or OverrideStore.from_settings()
+    notifications = NotificationActivities(list(channels), store.load_for_paging)
+    found = [load_policy_snapshot, notifications.page_responder, notifications.notify, notifications.open_room,
+             notifications.publish]
+    remediation = remediation or RemediationActivities(get_settings().runbook_endpoints)
+    found += [load_runbooks_snapshot, remediation.run_action]
+    found += (learning or LedgerActivities()).all()  # the ledger opens (and migrates) on first use
+    if client is not None:
+        oncall = OnCallActivities(client, store)
+        found += [oncall.list_overrides, oncall.collect_incidents, oncall.followups]
+    return found
 
 
-def build_worker(client: Client, task_queue: str, channels: Sequence[Channel]) -> Worker:
+def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
+                 overrides: OverrideStore | None = None, remediation: RemediationActivities | None = None,
+                 learning: LedgerActivities | None = None) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(channels),
+        activities=activities_for(channels, client, overrides, remediation, learning),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),
@@ -49,9 +80,13 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel]) -
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    load_policy(settings.policy_dir)  # a broken policy never starts a worker silently
-    client = await connect(settings)
-    channels = build_channels(settings.channels, settings.record_file)
+    policy = load_policy(settings.policy_dir)  # a broken policy never starts a worker silently
+    from observability.telemetry import WorkerTelemetry
+
+    telemetry = WorkerTelemetry(settings)  # /metrics and tracing (docs/deploy.md)
+    client = await connect(settings, **telemetry.connect_options())
+    await sync_schedules(client, policy, settings.task_queue)
+    channels = build_channels(settings.channels, settings.record_file, settings)
     worker = build_worker(client, settings.task_queue, channels)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -59,9 +94,20 @@ async def run_worker(settings: Settings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.warning("worker ready: %s namespace=%s queue=%s channels=%s", settings.temporal_address,
                 settings.temporal_namespace, settings.task_queue, ",".join(settings.channels))
-    async with worker:
+    async with worker, telemetry.serve(client, settings.task_queue):
         await stop.wait()
     log.warning("worker stopped")
+
+
+async def sync_schedules(client: Client, policy, task_queue: str) -> None:
+    """The handover and report bots' schedules; a failure is logged, it never keeps incidents from paging."""
+    from activities.schedules import ensure_schedules
+
+    try:
+        for sync in await ensure_schedules(client, policy, task_queue):
+            log.warning("schedule %s %s (%s)", sync.id, sync.action, sync.when)
+    except Exception:
+        log.exception("could not create the on-call schedules; run `incident schedules sync` to retry")
 
 
 def main() -> None:

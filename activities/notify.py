@@ -7,8 +7,11 @@ from collections.abc import Callable
 from temporalio import activity
 
 from activities.channels import Channel
+from domain.comms import IncidentView, RoomRequest
 from domain.notifications import Notification, PageOutcome, PageRequest
 from domain.rotation import Override, holder
+from domain.status import RoomRef
+from observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +44,46 @@ class NotificationActivities:
             return PageOutcome(target=None, at=request.at)
         person = request.oncall.people.get(target)
         channels = self._channels_for(request.drill)
-        for channel in channels:
+
+        async def page(channel: Channel) -> None:
             await channel.page(request, target, person)
+            metrics.page_sent(request.key, request.tier.value, channel.name)
+
+        await _each(channels, page)
         return PageOutcome(target=target, at=request.at, channels=[c.name for c in channels])
 
     @activity.defn
     async def notify(self, notification: Notification) -> None:
-        for channel in self._channels_for(notification.drill):
-            await channel.send(notification)
+        await _each(self._channels_for(notification.drill), lambda channel: channel.send(notification))
+
+    @activity.defn
+    async def open_room(self, request: RoomRequest) -> RoomRef | None:
+        """Open the incident's chat room (Slack channel + header) on the first channel that has rooms."""
+        if request.view.drill:
+            return None
+        for channel in self.channels:
+            if hasattr(channel, "open_room"):
+                return await channel.open_room(request)
+        return None
+
+    @activity.defn
+    async def publish(self, view: IncidentView) -> None:
+        """A changed incident view: header message, status pages, pager acknowledge/resolve."""
+        if view.drill:
+            return
+        await _each([c for c in self.channels if hasattr(c, "update")], lambda channel: channel.update(view))
+
+
+async def _each(channels: list[Channel], deliver) -> None:
+    """Deliver through every channel even when one fails (a Slack outage must not hold back PagerDuty);
+    then fail so the activity is retried. Channels are idempotent, so the retry repeats nothing."""
+    failures: list[BaseException] = []
+    for channel in channels:
+        try:
+            await deliver(channel)
+        except Exception as exc:
+            log.warning("channel %s failed: %s", channel.name, exc)
+            metrics.notification_failed(channel.name, activity.info().activity_type)
+            failures.append(exc)
+    if failures:
+        raise failures[0]

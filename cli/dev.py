@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from gateway.tokens import ensure_dev_token
+from gateway.tokens import usage as token_usage
+from settings import get_settings
 from workflows import search
 
 # Measured on this 2-core box: ~2.3x the workflow throughput of the default SQLite settings.
@@ -89,6 +92,9 @@ def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_ga
     data_dir.mkdir(parents=True, exist_ok=True)
     address = f"127.0.0.1:{temporal_port}"
     env = {**os.environ, "TEMPORAL_ADDRESS": address, "INCIDENTFLOW_DATA_DIR": str(data_dir)}
+    configured = get_settings().api_token
+    token, token_file = ensure_dev_token(data_dir, configured.get_secret_value() if configured else None)
+    env["INCIDENTFLOW_API_TOKEN"] = token
     stack = Stack()
     stopping = False
 
@@ -112,7 +118,7 @@ def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_ga
               f"  Temporal:    {address}\n"
               f"  Temporal UI: http://127.0.0.1:{ui_port}\n"
               + (f"  Gateway:     http://127.0.0.1:{port}  (status page http://127.0.0.1:{port}/status)\n"
-                 if with_gateway else "")
+                 + token_usage(port, token_file) if with_gateway else "")
               + "Try: incident declare --service payments --severity sev1 --title 'Payment errors' --by you\n"
               "Ctrl-C stops everything.", flush=True)
         while not stopping:

@@ -1,12 +1,15 @@
 """Incident commands: declare, ack, assign, severity, note, mitigated, resolve, close, escalate, list, show."""
 
+import asyncio
 import re
 import secrets
-from datetime import UTC, datetime
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 from cli.common import connect, fail, incident_handle, incident_id, print_json, run, workflow_id
 from cli.render import render_incident, render_list
@@ -16,6 +19,7 @@ from domain.severity import Role, Severity
 from settings import get_settings
 from workflows.incident import IncidentWorkflow
 
+QUERY_TIMEOUT = timedelta(seconds=5)
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
 Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident declare` / `incident list`")]
 
@@ -25,9 +29,9 @@ def new_incident_id(service: str, now: datetime) -> str:
     return f"{now:%Y%m%d}-{slug}-{secrets.token_hex(2)}"
 
 
-async def declare_incident(client, start: IncidentStart) -> str:
+async def declare_incident(client, start: IncidentStart, task_queue: str | None = None) -> str:
     await client.start_workflow(
-        IncidentWorkflow.run, start, id=workflow_id(start.id), task_queue=get_settings().task_queue,
+        IncidentWorkflow.run, start, id=workflow_id(start.id), task_queue=task_queue or get_settings().task_queue,
         static_summary=f"{(start.severity or 'sev?').upper()} {start.service}: {start.title}"[:200],
     )
     return start.id
@@ -180,21 +184,29 @@ async def fetch_state(handle) -> IncidentState:
     return state
 
 
-async def fetch_incidents(open_only: bool) -> list[IncidentState]:
-    client = await connect()
+async def fetch_incidents(open_only: bool, client=None) -> list[IncidentState]:
+    """Incidents from Temporal's visibility; running ones answer a query, finished ones give their result.
+    One incident that cannot answer (no worker for it) is reported on stderr and skipped, not waited on."""
+    client = client or await connect()
     query = "WorkflowType = 'IncidentWorkflow'"
     if open_only:
         query += " AND ExecutionStatus = 'Running'"
-    states = []
-    async for execution in client.list_workflows(query):
-        handle = client.get_workflow_handle_for(IncidentWorkflow.run, execution.id, run_id=execution.run_id)
+    executions = [e async for e in client.list_workflows(query)]
+    answers = await asyncio.gather(*(_state_of(client, e) for e in executions))
+    return sorted((s for s in answers if s is not None), key=lambda s: s.detected_at, reverse=True)
+
+
+async def _state_of(client, execution) -> IncidentState | None:
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, execution.id, run_id=execution.run_id)
+    try:
         if execution.status == WorkflowExecutionStatus.COMPLETED:
-            states.append(await handle.result())
-        elif execution.status == WorkflowExecutionStatus.RUNNING:
-            state = await handle.query(IncidentWorkflow.snapshot)
-            if state is not None:
-                states.append(state)
-    return sorted(states, key=lambda s: s.detected_at, reverse=True)
+            return await asyncio.wait_for(handle.result(), timeout=QUERY_TIMEOUT.total_seconds())
+        if execution.status == WorkflowExecutionStatus.RUNNING:
+            return await handle.query(IncidentWorkflow.snapshot, rpc_timeout=QUERY_TIMEOUT)
+    except (RPCError, TimeoutError) as exc:
+        print(f"warning: incident {incident_id(execution.id)} did not answer ({exc}); is a worker running?",
+              file=sys.stderr)
+    return None
 
 
 def state_json(state: IncidentState) -> dict:

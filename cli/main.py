@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli import incidents, policy_cmd
+from cli import config_cmd, drill_cmd, incidents, oncall_cmd, policy_cmd, runbook_cmd
 from cli.common import CommandError
 
 app = typer.Typer(
@@ -17,6 +17,10 @@ app = typer.Typer(
 )
 incidents.register(app)
 policy_cmd.register(app)
+drill_cmd.register(app)
+oncall_cmd.register(app)
+runbook_cmd.register(app)
+config_cmd.register(app)
 
 
 @app.command()

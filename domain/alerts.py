@@ -40,9 +40,9 @@ def _describe(alert: Alert) -> str:
 
 def merge_snapshot(policy: Policy, state: IncidentState, snapshot: AlertSnapshot, now: datetime) -> AlertChanges:
     changes = AlertChanges()
-    if not state.phase.is_open:
-        return changes
     actor = snapshot.source
+    if not state.phase.is_open:
+        return _after_resolution(state, snapshot, now)
     for alert in snapshot.alerts:
         known = state.alerts.get(alert.fingerprint)
         if known is None:
@@ -65,4 +65,19 @@ def merge_snapshot(policy: Policy, state: IncidentState, snapshot: AlertSnapshot
         advance(state, Phase.MITIGATED, now, actor)
         state.note(now, "alert", actor, "all alerts resolved; incident mitigated — a responder still resolves it")
         changes.mitigated = True
+    return changes
+
+
+def _after_resolution(state: IncidentState, snapshot: AlertSnapshot, now: datetime) -> AlertChanges:
+    """A resolved incident (awaiting its postmortem) does not reopen, but a re-firing alert is never
+    silent: it lands in the timeline and the incident channel. Once the incident is closed the gateway
+    opens a new one."""
+    changes = AlertChanges()
+    for alert in snapshot.alerts:
+        known = state.alerts.get(alert.fingerprint)
+        if alert.status == "firing" and (known is None or known.status != "firing"):
+            changes.refired.append(alert.fingerprint)
+            state.alerts[alert.fingerprint] = alert
+            state.note(now, "alert", snapshot.source,
+                       f"firing again after the incident was {state.phase.value}: {_describe(alert)}")
     return changes

@@ -9,9 +9,11 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
+from domain import runbook_status as rb
 from domain.incident import IncidentState
 from domain.phases import Phase
 from domain.severity import Role, Severity
+from domain.status import StatusUpdate
 
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -63,6 +65,12 @@ class Close(_Base):
     kind: Literal["close"] = "close"
 
 
+class PublishPostmortem(_Base):
+    """Sent by the PostmortemWorkflow when the postmortem is published: closes an incident in `postmortem`."""
+
+    kind: Literal["publish_postmortem"] = "publish_postmortem"
+
+
 class EscalateNow(_Base):
     kind: Literal["escalate_now"] = "escalate_now"
     reason: Text | None = None
@@ -81,9 +89,42 @@ class PostUpdate(_Base):
     message: Text
 
 
+StepId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+RunbookName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+class ApproveStep(_Base):
+    """Let a runbook step that waits for approval proceed."""
+
+    kind: Literal["approve_step"] = "approve_step"
+    step: StepId
+    runbook: RunbookName | None = Field(default=None, description="Needed only if two running runbooks share a step")
+
+
+class RejectStep(_Base):
+    """Refuse a runbook step: the run aborts, the reason goes into the timeline."""
+
+    kind: Literal["reject_step"] = "reject_step"
+    step: StepId
+    reason: Text
+    runbook: RunbookName | None = None
+
+
+class RunRunbook(_Base):
+    kind: Literal["run_runbook"] = "run_runbook"
+    runbook: RunbookName
+
+
+class CancelRunbook(_Base):
+    kind: Literal["cancel_runbook"] = "cancel_runbook"
+    runbook: RunbookName
+    reason: Text | None = None
+
+
 Decision = Annotated[
     Acknowledge | AssignRole | SetSeverity | AddNote | StartMitigation | MarkMitigated | Resolve | Close
-    | EscalateNow | CheckItem | PostUpdate,
+    | EscalateNow | CheckItem | PostUpdate | ApproveStep | RejectStep | RunRunbook | CancelRunbook
+    | PublishPostmortem,
     Field(discriminator="kind"),
 ]
 DECISION_ADAPTER: TypeAdapter[Decision] = TypeAdapter(Decision)
@@ -123,6 +164,12 @@ def check(state: IncidentState, decision: Decision) -> None:
         case Close():
             if phase.is_open:
                 raise DecisionRejected(f"incident is {phase.value}: resolve it before closing")
+            if phase == Phase.POSTMORTEM:
+                raise DecisionRejected(f"a postmortem is due: `incident postmortem publish {state.id} --by <you>` "
+                                       "publishes it and closes the incident")
+        case PublishPostmortem():
+            if phase != Phase.POSTMORTEM:
+                raise DecisionRejected(f"incident {state.id} is {phase.value}, not waiting for a postmortem")
         case EscalateNow():
             top = state.highest_paged_tier()
             if top is not None and top.next_up() is None:
@@ -134,6 +181,8 @@ def check(state: IncidentState, decision: Decision) -> None:
                 raise DecisionRejected(f"no checklist item {item!r} (items: {known})")
             if entry.done:
                 raise DecisionRejected(f"checklist item {item!r} was done by {entry.by}")
+        case ApproveStep() | RejectStep() | RunRunbook() | CancelRunbook():
+            _check_runbook(state, decision)
         case _:
             pass
 
@@ -167,6 +216,9 @@ def apply(state: IncidentState, decision: Decision, now: datetime) -> DecisionRe
         case Close(by=by):
             advance(state, Phase.CLOSED, now, by)
             text = f"{by} closed the incident"
+        case PublishPostmortem(by=by):
+            advance(state, Phase.CLOSED, now, by)
+            text = f"{by} published the postmortem; incident closed"
         case EscalateNow(by=by, reason=reason):
             state.manual_escalations.append(now)
             text = f"{by} escalated manually" + (f": {reason}" if reason else "")
@@ -176,9 +228,45 @@ def apply(state: IncidentState, decision: Decision, now: datetime) -> DecisionRe
             text = f"checklist: {entry.text} ✓"
         case PostUpdate(status=status, message=message, by=by):
             state.last_comms_update_at = now
+            state.status_updates.append(StatusUpdate(status=status, message=message, by=by, at=now))
             text = f"update ({status}): {message}"
+        case ApproveStep() | RejectStep() | RunRunbook() | CancelRunbook():
+            text = _apply_runbook(state, decision)
     state.note(now, "note" if decision.kind == "add_note" else "decision", decision.by, text)
     return DecisionResult(accepted=True, phase=state.phase, text=text)
+
+
+def _check_runbook(state: IncidentState, decision: Decision) -> None:
+    if decision.kind in ("run_runbook",) and not state.phase.is_open:
+        raise DecisionRejected(f"incident {state.id} is already {state.phase.value}; no new runbooks")
+    try:
+        match decision:
+            case ApproveStep(step=step, runbook=runbook) | RejectStep(step=step, runbook=runbook):
+                rb.find_gate(state.runbooks, step, runbook)
+            case RunRunbook(runbook=runbook):
+                rb.check_run(state.runbooks, runbook)
+            case CancelRunbook(runbook=runbook):
+                rb.check_cancel(state.runbooks, runbook)
+    except rb.RunbookDecisionRejected as exc:
+        raise DecisionRejected(str(exc)) from None
+
+
+def _apply_runbook(state: IncidentState, decision: Decision) -> str:
+    """Record the decision; the workflow forwards it to the runbook run (or starts one)."""
+    match decision:
+        case ApproveStep(step=step, runbook=runbook, by=by):
+            run, gate = rb.find_gate(state.runbooks, step, runbook)
+            gate.state, gate.by = "approved", by
+            return f"{by} approved step {step} of runbook {run.runbook}"
+        case RejectStep(step=step, runbook=runbook, by=by, reason=reason):
+            run, gate = rb.find_gate(state.runbooks, step, runbook)
+            gate.state, gate.by = "rejected", by
+            return f"{by} rejected step {step} of runbook {run.runbook}: {reason}"
+        case RunRunbook(runbook=runbook, by=by):
+            return f"{by} asked to run runbook {runbook}"
+        case CancelRunbook(runbook=runbook, by=by, reason=reason):
+            return f"{by} cancelled runbook {runbook}" + (f": {reason}" if reason else "")
+    raise AssertionError(decision.kind)
 
 
 def complete_checklist(state: IncidentState, trigger: str, now: datetime, by: str) -> None:

@@ -3,10 +3,12 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from domain.phases import Phase
+from domain.runbook_status import RunbookRunInfo, StepSimulation
 from domain.severity import Role, Severity, Tier
+from domain.status import RoomRef, StatusUpdate
 
 
 class Roles(BaseModel):
@@ -83,6 +85,19 @@ class IncidentStart(BaseModel):
     policy_dir: str | None = None
     started_at: datetime | None = Field(default=None, description="When impact began, if known (alert startsAt)")
     alerts: list[Alert] = []
+    runbook_dir: str | None = Field(default=None, description="None: the worker's runbook directory")
+    simulate: StepSimulation | None = Field(
+        default=None, description="Drills only: scripted runbook step outcomes; executors call nothing")
+    roster: dict[Tier, list[str]] | None = Field(
+        default=None, description="Drills only: tier members replacing the policy's (names, no contact details)")
+    drill_speed: float = Field(
+        default=1, gt=0, description="Drills only: the policy's incident clocks run this many times faster")
+
+    @model_validator(mode="after")
+    def _drill_only(self) -> "IncidentStart":
+        if not self.drill and (self.roster is not None or self.drill_speed != 1):
+            raise ValueError("roster and drill_speed are for drills only")
+        return self
 
 
 class IncidentState(BaseModel):
@@ -112,7 +127,10 @@ class IncidentState(BaseModel):
     alerts: dict[str, Alert] = {}
     last_comms_update_at: datetime | None = None
     manual_escalations: list[datetime] = Field(default=[], description="Times of escalate_now decisions")
+    runbooks: list[RunbookRunInfo] = Field(default=[], description="Runbook runs: offered, running, finished")
     fired: list[str] = Field(default=[], description="Keys of planned actions already carried out")
+    room: RoomRef | None = Field(default=None, description="The incident's chat room (Slack channel + header ts)")
+    status_updates: list[StatusUpdate] = Field(default=[], description="Updates posted by the Comms Lead")
 
     def note(self, at: datetime, kind: TimelineKind, actor: str, text: str) -> TimelineEntry:
         entry = TimelineEntry(at=at, kind=kind, actor=actor, text=text)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from domain.policy import OnCallPolicy
 from domain.severity import Severity, Tier
+from domain.status import RoomRef
 
 NotificationKind = Literal[
     "declared", "page", "escalation", "decision", "phase", "comms_reminder", "checklist_nag", "alert",
@@ -23,6 +24,7 @@ class Notification(BaseModel):
     title: str = ""
     text: str
     drill: bool = False
+    room: RoomRef | None = Field(default=None, description="The incident's chat room, once it is open")
 
 
 class PageRequest(BaseModel):

@@ -20,7 +20,9 @@ from pydantic import (
 )
 
 from domain.durations import Duration
+from domain.learning_policy import LearningPolicy
 from domain.phases import Phase
+from domain.runbook_policy import RunbookPolicy
 from domain.severity import Role, Severity, Tier
 
 SLUG = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
@@ -43,6 +45,7 @@ ZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 class MetricTargets(Strict):
     mttd: Duration | None = None
+    mtta: Duration | None = None
     mttr: Duration | None = None
 
 
@@ -138,6 +141,12 @@ class IncidentPolicy(Strict):
         default=Phase.RESOLVED, description="Unresolved-time escalation rules stop once the incident reaches this phase"
     )
     status_components: list[str] = []
+    runbooks: RunbookPolicy = Field(
+        default=RunbookPolicy(), description="Remediation runbooks: auto-start and approval timeouts (docs/runbooks.md)"
+    )
+    learning: LearningPolicy = Field(
+        default=LearningPolicy(), description="Postmortems, action items, review targets (see docs/learning-loop.md)"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> "IncidentPolicy":
@@ -183,10 +192,28 @@ class Rotation(Strict):
         return value
 
 
+class TierRotation(Strict):
+    """Per-tier changes to the team rotation; unset fields keep the team's value."""
+
+    shift: Duration | None = None
+    handover_weekday: Weekday | None = None
+    handover_time: time | None = None
+    timezone: ZoneName | None = None
+    anchor: date | None = None
+
+    @field_validator("shift")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("shift must be longer than 0")
+        return value
+
+
 class TierSpec(Strict):
     name: str
     description: str = ""
-    members: list[str] = []
+    members: list[str] = Field(default=[], description="In rotation order: member #0 holds the anchor week's shift")
+    rotation: TierRotation | None = Field(default=None, description="This tier's own shift/handover, if different")
 
 
 class EscalationRule(Strict):

@@ -1,13 +1,47 @@
-"""The FastAPI application."""
+"""The FastAPI application: webhooks, REST API, /healthz, /metrics (docs/gateway.md).
 
-from fastapi import FastAPI
+Feature routers are plain `app.include_router(...)` lines below; the Guard middleware authenticates
+`/webhooks/*` and `/api/*` only, so routers with their own authentication (Slack signatures) or public
+pages live under other prefixes."""
+
+from fastapi import FastAPI, Response
+
+from gateway import api, errors, slack, status_page, webhooks
+from gateway.context import Gateway
+from gateway.guard import Guard, parse_tokens
+from observability import tracing
+from settings import Settings, get_settings
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="incidentflow gateway", version="0.1.0")
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    gateway = Gateway(settings)
+    app = FastAPI(
+        title="incidentflow gateway", version="0.1.0",
+        description="Alert webhooks and the incident REST API. `/webhooks/*` and `/api/*` need "
+                    "`Authorization: Bearer <INCIDENTFLOW_API_TOKEN>`.",
+    )
+    app.state.gateway = gateway
+    errors.install(app, gateway.metrics)
+    token, secret = settings.api_token, settings.grafana_hmac_secret
+    app.add_middleware(
+        Guard, metrics=gateway.metrics, tokens=parse_tokens(token.get_secret_value() if token else None),
+        grafana_secret=secret.get_secret_value().encode() if secret else None,
+        grafana_timestamp_header=settings.grafana_hmac_timestamp_header,
+    )
+    tracing.instrument_gateway(app, settings)  # outermost, so the Guard's answers are traced too
 
-    @app.get("/healthz")
+    @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict:
         return {"status": "ok"}
 
+    @app.get("/metrics", tags=["operations"], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+    async def metrics() -> Response:
+        return Response(gateway.metrics.render(), media_type=gateway.metrics.content_type)
+
+    app.include_router(webhooks.router)
+    app.include_router(api.router)
+    app.include_router(slack.router)
+    app.include_router(status_page.router)
     return app

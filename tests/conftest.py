@@ -1,7 +1,13 @@
+import os
 import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
+
+# Tests never write into a developer's .incidentflow/ (ledger, postmortem drafts, stores): one temporary
+# data dir per test session, set before anything reads the settings.
+os.environ.setdefault("INCIDENTFLOW_DATA_DIR", tempfile.mkdtemp(prefix="incidentflow-tests-"))
 
 import pytest
 from temporalio.client import Client
@@ -11,6 +17,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.channels import RecordingChannel
 from activities.policy_loader import load_policy
 from workflows import search
+
+# Ledger fixtures (`ledger_url`, `ledger`: SQLite and PostgreSQL) for every test module.
+pytest_plugins = ["tests.ledger_support"]
 
 PROJECT = Path(__file__).resolve().parent.parent
 POLICY_DIR = PROJECT / "policies"

@@ -10,13 +10,16 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.learning import LedgerActivities, LedgerEvent
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
     from domain import comms, decisions, messages, planner
     from domain.alerts import AlertSnapshot, merge_snapshot
+    from domain.compliance import postmortem_required
     from domain.decisions import Decision, DecisionRejected, DecisionResult
     from domain.drill import policy_for_incident
     from domain.incident import Escalation, IncidentStart, IncidentState, Page
@@ -24,9 +27,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification, NotificationKind, PageRequest
     from domain.phases import Phase
     from domain.policy import Policy
+    from domain.runbook import RunbookEvent
     from domain.severity import Tier
-    from workflows import search
-    from workflows.options import DELIVERY, LOCAL_READ
+    from workflows import metrics, search
+    from workflows.options import DELIVERY, LEDGER, LOCAL_READ
+    from workflows.postmortem import PostmortemStart, PostmortemWorkflow, postmortem_workflow_id
+    from workflows.runbook import RunbookCoordinator
 
 WORKFLOW_ID_PREFIX = "incident-"
 
@@ -45,6 +51,9 @@ class IncidentWorkflow:
         self._view_latest: comms.IncidentView | None = None
         self._view_sent: comms.IncidentView | None = None
         self._view_draining = False
+        self._runbooks = RunbookCoordinator(self)
+        self._recorded: tuple | None = None  # (phase, severity) last written to the ledger
+        self._policy_dir: str | None = None
 
     # ── main loop ────────────────────────────────────────────────────────────────────────────────
     @workflow.run
@@ -53,6 +62,7 @@ class IncidentWorkflow:
             await workflow.execute_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ), start
         )
         self.state = new_incident(self.policy, start, workflow.now())
+        self._policy_dir = start.policy_dir
         self._publish_search_attributes()
         self._send("declared", messages.declaration(self.policy, self.state), key="declared")
         if not self.state.drill:
@@ -62,12 +72,17 @@ class IncidentWorkflow:
                 self._apply_alerts(early)
             else:
                 self._apply_signal(early)
+        self._start(self._runbooks.load(start))
 
         while self.state.phase != Phase.CLOSED and not (self._drill_ended and self.state.drill):
+            self._runbooks.consider()
             plan = planner.plan(self.policy, self.state, workflow.now())
             for action in plan.due:
                 self.state.fired.append(action.key)
                 self._carry_out(action)
+            if self.state.phase == Phase.RESOLVED and postmortem_required(self.policy, self.state):
+                await self._start_postmortem()
+            self._record_phase()
             self._publish_search_attributes()
             self._publish_view()
             self._changed = False
@@ -78,6 +93,8 @@ class IncidentWorkflow:
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
 
         self._publish_view()
+        self._record_phase()
+        self._runbooks.close()
         await asyncio.gather(*self._tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
@@ -90,6 +107,7 @@ class IncidentWorkflow:
             await workflow.wait_condition(lambda: self.state is not None)
             try:
                 decisions.check(self.state, decision)
+                self._runbooks.check(decision)
             except DecisionRejected as exc:
                 raise ApplicationError(str(exc), type="DecisionRejected", non_retryable=True) from None
         result = decisions.apply(self.state, decision, workflow.now())
@@ -100,6 +118,7 @@ class IncidentWorkflow:
     def _validate_decision(self, decision: Decision) -> None:
         if self.state is not None:
             decisions.check(self.state, decision)
+            self._runbooks.check(decision)
 
     @workflow.signal
     def submit(self, decision: Decision) -> None:
@@ -126,6 +145,12 @@ class IncidentWorkflow:
         self._drill_ended = True
         self._changed = True
 
+    @workflow.signal
+    def runbook_event(self, event: RunbookEvent) -> None:
+        """Progress of a runbook run (child workflow): lands in the timeline; may ask to escalate."""
+        if self.state is not None:
+            self._runbooks.on_event(event)
+
     @workflow.query
     def snapshot(self) -> IncidentState | None:
         return self.state
@@ -133,6 +158,7 @@ class IncidentWorkflow:
     def _apply_signal(self, decision: Decision) -> None:
         try:
             decisions.check(self.state, decision)
+            self._runbooks.check(decision)
         except DecisionRejected as exc:
             self.state.note(workflow.now(), "rejected", decision.by, f"rejected {decision.kind}: {exc}")
             self._changed = True
@@ -147,6 +173,9 @@ class IncidentWorkflow:
 
     def _after_decision(self, decision: Decision, result: DecisionResult) -> None:
         self._changed = True
+        self._runbooks.on_decision(decision)
+        if decision.kind == "acknowledge" and not self.state.drill and self.state.acknowledged_at:
+            metrics.acknowledged(self.state.acknowledged_at - self.state.detected_at, self.state.severity.value)
         if decision.kind in ("add_note", "check_item"):
             return
         self._send("decision", result.text, key=f"decision:{len(self.state.timeline)}")
@@ -160,6 +189,8 @@ class IncidentWorkflow:
         elif action.kind == "escalation":
             engaged = action.tier in self._dispatched_tiers
             state.escalations.append(Escalation(rule=action.rule, tier=action.tier, at=now, paged=not engaged))
+            if not state.drill:
+                metrics.escalation_fired(action.rule, action.tier.value, not engaged, state.severity.value)
             if engaged:
                 state.note(now, "escalation", "incidentflow",
                            f"{action.rule}: {action.reason}; {action.tier.value} already engaged")
@@ -229,7 +260,7 @@ class IncidentWorkflow:
         if self.state.drill:
             return
         view = comms.build_view(self.policy, self.state, workflow.now())
-        if view.same_content(self._view_latest):
+        if view == self._view_latest:
             return
         self._view_latest = view
         if not self._view_draining:
@@ -238,10 +269,9 @@ class IncidentWorkflow:
 
     async def _drain_views(self) -> None:
         """One publish at a time, always the latest view, so an older header never overwrites a newer one."""
-        while not self._view_latest.same_content(self._view_sent):
+        while self._view_latest != self._view_sent:
             latest = self._view_latest
-            view = latest.model_copy(update={"events": comms.events_between(self._view_sent, latest)})
-            await workflow.execute_activity_method(NotificationActivities.publish, view, **DELIVERY)
+            await workflow.execute_activity_method(NotificationActivities.publish, latest, **DELIVERY)
             self._view_sent = latest
         self._view_draining = False
 
@@ -257,3 +287,31 @@ class IncidentWorkflow:
             search.SEVERITY.value_set(values[0]), search.SERVICE.value_set(values[1]),
             search.PHASE.value_set(values[2]),
         ])
+
+    # ── learning loop: ledger and postmortem (docs/learning-loop.md) ─────────────────────────────
+    def _record_phase(self) -> None:
+        """Write the incident to the ledger when its phase or severity changed since the last write."""
+        key = (self.state.phase, self.state.severity)
+        if key == self._recorded:
+            return
+        self._recorded = key
+        event = LedgerEvent(state=self.state.model_copy(deep=True), at=workflow.now(),
+                            event_id=f"{len(self.state.timeline)}:{key[0].value}:{key[1].value}")
+        self._start(workflow.execute_activity_method(LedgerActivities.record_incident, event, **LEDGER))
+
+    async def _start_postmortem(self) -> None:
+        """At resolution: the postmortem child outlives this workflow (ABANDON); the incident waits in
+        `postmortem` until the child signals that it was published."""
+        state, now = self.state, workflow.now()
+        decisions.advance(state, Phase.POSTMORTEM, now, "incidentflow")
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # a postmortem for this incident exists already
+            await workflow.start_child_workflow(
+                PostmortemWorkflow.run,
+                PostmortemStart(state=state.model_copy(deep=True), policy=self.policy, policy_dir=self._policy_dir,
+                                incident_workflow_id=workflow.info().workflow_id),
+                id=postmortem_workflow_id(state.id), parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        due = state.resolved_at + self.policy.incident.learning.postmortem.deadline
+        state.note(now, "postmortem", "incidentflow",
+                   f"postmortem due by {messages.local_time(self.policy, due)}; publish it with "
+                   f"`incident postmortem publish {state.id} --by <you>`")

@@ -1,0 +1,28 @@
+"""Turning a third party's "slow down" or outage into a Temporal retry: no sleeping inside activities."""
+
+from datetime import timedelta
+
+from temporalio.exceptions import ApplicationError
+
+DEFAULT_RETRY_AFTER = timedelta(seconds=30)
+
+
+def retry_after(value: str | None) -> timedelta:
+    """Seconds from a Retry-After header; Slack and PagerDuty send integers."""
+    try:
+        return timedelta(seconds=max(1, int(float(value or ""))))
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+
+
+def rate_limited(service: str, what: str, header: str | None) -> ApplicationError:
+    delay = retry_after(header)
+    return ApplicationError(
+        f"{service} rate limited {what}; retrying in {delay.total_seconds():.0f}s (Retry-After)",
+        type=f"{service}RateLimited", next_retry_delay=delay,
+    )
+
+
+def unavailable(service: str, what: str, detail: str) -> ApplicationError:
+    """Retried with the activity's backoff: 5xx, connection errors, a room that is not open yet."""
+    return ApplicationError(f"{service} {what} failed: {detail}", type=f"{service}Unavailable")

@@ -1,0 +1,149 @@
+"""Ledger side effects for the learning loop: recording incidents, writing postmortem drafts, publishing,
+reminder bookkeeping. Database calls are blocking, so they run in a thread; every one is idempotent."""
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from activities.ledger import Ledger, open_ledger
+from domain import postmortem as pm
+from domain.compliance import compliance
+from domain.incident import IncidentState
+from domain.metrics import find_recurrence
+from domain.policy import Policy
+from domain.records import ActionItem, IncidentRecord, PostmortemRecord
+
+
+class LedgerEvent(BaseModel):
+    state: IncidentState
+    event_id: str
+    at: datetime
+
+
+class DraftRequest(BaseModel):
+    state: IncidentState
+    policy: Policy
+    policy_dir: str | None = None
+    at: datetime
+
+
+class PostmortemUpdate(BaseModel):
+    incident_id: str
+    at: datetime
+
+
+class PublishRequest(BaseModel):
+    incident_id: str
+    by: str
+    at: datetime
+    root_cause: str | None = None
+    recurrence_window_days: float = 90
+
+
+class ActionReminder(BaseModel):
+    action_id: int
+    at: datetime
+
+
+def postmortem_path(data_dir: Path, incident_id: str) -> Path:
+    return Path(data_dir) / "postmortems" / f"{incident_id}.md"
+
+
+def template_path(policy: Policy, policy_dir: str | None) -> Path:
+    from settings import get_settings
+
+    return Path(policy_dir or get_settings().policy_dir) / policy.incident.learning.postmortem.template
+
+
+class LedgerActivities:
+    def __init__(self, ledger: Ledger | None = None, data_dir: Path | None = None):
+        self._ledger = ledger
+        self._data_dir = data_dir
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._ledger or open_ledger()
+
+    @property
+    def data_dir(self) -> Path:
+        if self._data_dir is not None:
+            return self._data_dir
+        from settings import get_settings
+
+        return get_settings().data_dir
+
+    @activity.defn
+    async def record_incident(self, event: LedgerEvent) -> bool:
+        return await asyncio.to_thread(self.ledger.record_incident, event.state, event.event_id, event.at)
+
+    @activity.defn
+    async def draft_postmortem(self, request: DraftRequest) -> PostmortemRecord:
+        return await asyncio.to_thread(self._draft, request)
+
+    def _draft(self, request: DraftRequest) -> PostmortemRecord:
+        ledger, state, policy = self.ledger, request.state, request.policy
+        ledger.record_incident(state, f"{len(state.timeline)}:draft", request.at)
+        path = postmortem_path(self.data_dir, state.id)
+        existing = ledger.postmortem(state.id)
+        if existing is None:
+            template = template_path(policy, request.policy_dir).read_text(encoding="utf-8")
+            window = policy.incident.learning.recurrence_window
+            history = ledger.incidents(since=state.started_at - window)
+            recurrence = find_recurrence(IncidentRecord.from_state(state), history, window)
+            markdown = pm.render_draft(template, pm.draft_context(
+                policy, state, pm.deadline(policy, state), compliance(policy, state, None, request.at), recurrence,
+                ledger.actions(incident_ids=[state.id]),
+            ))
+            existing = ledger.save_draft(PostmortemRecord(
+                incident_id=state.id, owner=pm.owner(state), deadline=pm.deadline(policy, state),
+                drafted_at=request.at, path=str(path.resolve()), markdown=markdown,
+            ))
+        if not path.exists():  # a retry after the file was written keeps the file (it may be edited)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(existing.markdown, encoding="utf-8")
+        return existing
+
+    @activity.defn
+    async def note_postmortem_reminder(self, update: PostmortemUpdate) -> None:
+        await asyncio.to_thread(self.ledger.note_postmortem_reminder, update.incident_id)
+
+    @activity.defn
+    async def mark_postmortem_missed(self, update: PostmortemUpdate) -> PostmortemRecord:
+        return await asyncio.to_thread(self.ledger.mark_postmortem_missed, update.incident_id, update.at)
+
+    @activity.defn
+    async def publish_postmortem(self, request: PublishRequest) -> PostmortemRecord:
+        return await asyncio.to_thread(self._publish, request)
+
+    def _publish(self, request: PublishRequest) -> PostmortemRecord:
+        from datetime import timedelta
+
+        ledger = self.ledger
+        record = ledger.postmortem(request.incident_id)
+        if record is not None and record.status == "published":
+            return record
+        path = Path(record.path) if record and record.path else postmortem_path(self.data_dir, request.incident_id)
+        markdown = path.read_text(encoding="utf-8") if path.exists() else (record.markdown if record else "")
+        cause = (request.root_cause or pm.root_cause_from(markdown) or "").strip().lower() or None
+        incident = ledger.incident(request.incident_id)
+        if incident is not None:
+            incident = incident.model_copy(update={"root_cause_category": cause})
+            window = timedelta(days=request.recurrence_window_days)
+            match = find_recurrence(incident, ledger.incidents(since=incident.started_at - window), window)
+            ledger.set_root_cause(incident.id, cause, match.of if match else None)
+        return ledger.publish_postmortem(request.incident_id, request.by, request.at, markdown)
+
+    @activity.defn
+    async def action_item(self, action_id: int) -> ActionItem | None:
+        return await asyncio.to_thread(self.ledger.action, action_id)
+
+    @activity.defn
+    async def note_action_reminder(self, reminder: ActionReminder) -> None:
+        await asyncio.to_thread(self.ledger.note_action_reminder, reminder.action_id, reminder.at)
+
+    def all(self) -> list:
+        return [self.record_incident, self.draft_postmortem, self.note_postmortem_reminder,
+                self.mark_postmortem_missed, self.publish_postmortem, self.action_item, self.note_action_reminder]

@@ -1,0 +1,102 @@
+"""Reading a runbook directory: every `*.yaml` is a runbook except `allowlist.yaml` (the executables that
+`command` steps may run). Used by `incident runbook check|list|dry-run` and by the incident's snapshot
+activity; a broken file is reported, never fatal to an incident."""
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from temporalio import activity
+
+from domain.policy import describe_errors
+from domain.runbook import TEMPLATE, Allowlist, CommandWith, Runbook, parse_with
+
+ALLOWLIST_FILE = "allowlist.yaml"
+
+
+class RunbookSet(BaseModel):
+    directory: str
+    runbooks: list[Runbook] = []
+    allowlist: Allowlist = Allowlist()
+    files: dict[str, str] = {}
+    problems: list[str] = []
+
+    def get(self, name: str) -> Runbook | None:
+        return next((r for r in self.runbooks if r.name == name), None)
+
+
+def _read(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise ValueError(f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def resolve_executable(directory: Path, entry: str) -> Path:
+    path = Path(entry)
+    return path if path.is_absolute() else (directory / path).resolve()
+
+
+def command_problems(runbook: Runbook, allowlist: Allowlist, directory: Path) -> list[str]:
+    allowed = {resolve_executable(directory, e) for e in allowlist.executables}
+    problems = []
+    for index, step in enumerate(runbook.steps):
+        actions = [(f"steps.{index}", step), (f"steps.{index}.rollback", step.rollback),
+                   (f"steps.{index}.verify", step.verify)]
+        for where, action in actions:
+            if action is None or action.kind != "command":
+                continue
+            spec = parse_with("command", action.with_)
+            assert isinstance(spec, CommandWith)
+            executable = spec.argv[0]
+            if TEMPLATE.search(executable):
+                problems.append(f"{where}.with.argv.0: the executable must be literal, not templated")
+            elif resolve_executable(directory, executable) not in allowed:
+                problems.append(f"{where}.with.argv.0: {executable!r} is not in {ALLOWLIST_FILE}")
+    return problems
+
+
+def load_runbooks(directory: Path | str) -> RunbookSet:
+    directory = Path(directory)
+    result = RunbookSet(directory=str(directory.resolve()))
+    if not directory.is_dir():
+        result.problems.append(f"{directory}: (directory): not found")
+        return result
+    allow_path = directory / ALLOWLIST_FILE
+    if allow_path.exists():
+        try:
+            result.allowlist = Allowlist.model_validate(_read(allow_path) or {})
+        except ValueError as exc:
+            lines = describe_errors(str(allow_path), exc) if isinstance(exc, ValidationError) else [str(exc)]
+            result.problems.extend(lines)
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        if path.name == ALLOWLIST_FILE:
+            continue
+        try:
+            runbook = Runbook.model_validate(_read(path))
+        except ValidationError as exc:
+            result.problems.extend(describe_errors(str(path), exc))
+            continue
+        except ValueError as exc:
+            result.problems.append(str(exc))
+            continue
+        if runbook.name in result.files:
+            result.problems.append(f"{path}: name: {runbook.name!r} is also defined in {result.files[runbook.name]}")
+            continue
+        problems = command_problems(runbook, result.allowlist, directory)
+        if problems:
+            result.problems.extend(f"{path}: {p}" for p in problems)
+            continue
+        result.runbooks.append(runbook)
+        result.files[runbook.name] = str(path)
+    return result
+
+
+@activity.defn
+async def load_runbooks_snapshot(directory: str | None) -> RunbookSet:
+    """The runbooks an incident keeps for its life. None means the worker's configured directory."""
+    from settings import get_settings
+
+    return load_runbooks(directory or get_settings().runbook_dir)

@@ -1,0 +1,201 @@
+"""`incident drill run|list|schema`: tabletop drills through the real incident workflow (docs/drills.md).
+
+Exit codes of `run`: 0 every expectation holds, 1 one failed (or the drill could not run), 2 a scenario
+file is invalid (`file: path: reason` on stderr; the valid ones in a directory still run).
+"""
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli.common import fail, print_json
+from cli.drill_render import clock, render_scorecard, scorecard_markdown
+from cli.drill_runner import (
+    LoadedScenario,
+    ScenarioError,
+    drills_dir,
+    load_all,
+    new_incident_id,
+    run_instant,
+    run_live,
+)
+from domain.drill import DrillRequest, Scenario, Scorecard
+from domain.incident import IncidentState
+
+SCHEMA_FILE = Path("schema") / "scenario.schema.json"
+
+
+def schema_document() -> dict:
+    return Scenario.model_json_schema()
+
+
+def register(app: typer.Typer) -> None:
+    drill = typer.Typer(help="Tabletop drills: play scenarios through the real incident workflow",
+                        no_args_is_help=True)
+    app.add_typer(drill, name="drill")
+
+    @drill.command("run")
+    def run_cmd(
+        path: Annotated[Path, typer.Argument(help="A scenario file, or a directory of them (e.g. drills/)")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the scorecard(s) as JSON")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Also write each scorecard as <name>.md here")] = None,
+        live: Annotated[bool, typer.Option("--live", help="Run on the stack (TEMPORAL_ADDRESS) in real time; "
+                                           "people make the decisions")] = False,
+        speed: Annotated[float, typer.Option("--speed", help="Live: compress the drill's clock N times")] = 1.0,
+        autoplay: Annotated[bool, typer.Option("--autoplay", help="Live: also play the scripted decisions")] = False,
+    ) -> None:
+        """Play scenario(s) and print a scorecard. Instant (simulated time) unless --live."""
+        if speed <= 0:
+            fail("--speed must be greater than 0", 2)
+        if (speed != 1 or autoplay) and not live:
+            fail("--speed and --autoplay only apply with --live", 2)
+        try:
+            items, problems = load_all(path)
+        except ScenarioError as exc:
+            items, problems = [], exc.problems
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not items:
+            if not problems:
+                print(f"{path}: (file): no scenario files (*.yaml) here", file=sys.stderr)
+            raise typer.Exit(2)
+        if live:
+            if len(items) != 1 or path.is_dir():
+                fail("--live runs one scenario file at a time", 2)
+            cards = [_run_live(items[0], speed, autoplay, as_json)]
+        else:
+            cards = _run_instant(items, as_json)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            for card in cards:
+                (out / f"{card.name}.md").write_text(scorecard_markdown(card), encoding="utf-8")
+        if as_json:
+            data = [c.model_dump(mode="json") for c in cards]
+            print_json(data[0] if not path.is_dir() else data)
+        elif len(cards) > 1:
+            _print_summary(cards)
+        code = 2 if problems else (0 if all(c.passed for c in cards) else 1)
+        raise typer.Exit(code)
+
+    @drill.command("list")
+    def list_cmd(
+        directory: Annotated[Path | None, typer.Argument(help="Default: ./drills, else the project's")] = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """The scenarios in drills/: name, how they start, length, expectations."""
+        directory = directory or drills_dir()
+        try:
+            items, problems = load_all(directory)
+        except ScenarioError as exc:
+            items, problems = [], exc.problems
+        rows = [_describe(item) for item in items]
+        if as_json:
+            print_json(rows)
+        else:
+            from rich.table import Table
+
+            table = Table(title=f"Drills in {directory}")
+            for column in ("name", "start", "length", "events", "expects", "file"):
+                table.add_column(column)
+            for row in rows:
+                table.add_row(row["name"], row["start"], row["length"], str(row["events"]),
+                              str(row["expectations"]), row["file"])
+            Console().print(table)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        raise typer.Exit(2 if problems else 0)
+
+    @drill.command()
+    def schema(
+        write: Annotated[bool, typer.Option("--write", help="Write drills/schema/scenario.schema.json")] = False,
+    ) -> None:
+        """Print (or write) the JSON Schema of scenario files, for editors and CI."""
+        text = json.dumps(schema_document(), ensure_ascii=False, indent=2) + "\n"
+        if write:
+            target = drills_dir() / SCHEMA_FILE
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            print(target)
+        else:
+            sys.stdout.write(text)
+
+
+def _describe(item: LoadedScenario) -> dict:
+    s = item.scenario
+    if s.start.alert is not None:
+        start = "alert " + s.start.alert.labels.get("alertname", "?")
+    else:
+        start = f"declare {s.start.declare.severity.value} {s.start.declare.service}"
+    return {"name": s.name, "description": s.description, "file": str(item.path), "start": start,
+            "length": clock(s.length.total_seconds()).removeprefix("T+"), "events": len(s.events),
+            "expectations": 0 if s.expect is None else len(s.expect.model_dump(exclude_none=True,
+                                                                              exclude={"tolerance"}))}
+
+
+def _quiet_sdk() -> None:
+    logging.getLogger("temporalio").setLevel(logging.ERROR)
+
+
+def _run_instant(items: list[LoadedScenario], as_json: bool) -> list[Scorecard]:
+    _quiet_sdk()
+    console = Console()
+
+    def done(item: LoadedScenario, card: Scorecard) -> None:
+        if not as_json:
+            render_scorecard(card, console)
+            console.print()
+
+    try:
+        return asyncio.run(run_instant(items, on_done=done))
+    except RuntimeError as exc:
+        fail(str(exc))
+
+
+def _run_live(item: LoadedScenario, speed: float, autoplay: bool, as_json: bool) -> Scorecard:
+    from cli.common import connect, run
+    from settings import get_settings
+
+    _quiet_sdk()
+    # With --json, stdout is for the scorecard only: the running commentary goes to stderr.
+    console = Console(stderr=as_json)
+    request = DrillRequest(scenario=item.scenario, incident_id=new_incident_id(item.scenario.name),
+                           policy_dir=item.policy_dir, speed=speed, live=True, autoplay_decisions=autoplay)
+    deciders = "scripted decisions are played" if autoplay else "you make the decisions"
+    console.print(f"[magenta]LIVE DRILL[/] {item.scenario.name} ×{speed:g} — incident [bold]{request.incident_id}"
+                  f"[/] ({deciders}: e.g. `incident ack {request.incident_id} --by <you>`). Ctrl-C aborts.")
+    for event in item.scenario.ordered_events():
+        if event.decision is None or autoplay:
+            console.print(f"  scheduled {clock(event.at.total_seconds())} "
+                          f"(in {event.at.total_seconds() / speed:.0f}s): {event.what}")
+
+    def show(state: IncidentState, index: int) -> None:
+        entry = state.timeline[index]
+        offset = (entry.at - state.detected_at).total_seconds() * speed
+        console.print(f"{clock(offset)} {entry.kind:<14} {entry.actor:<14} {entry.text}")
+
+    async def body() -> Scorecard:
+        client = await connect()
+        return await run_live(client, get_settings().task_queue, request, on_entry=show)
+
+    card = run(body)
+    if not as_json:
+        render_scorecard(card, console)
+    return card
+
+
+def _print_summary(cards: list[Scorecard]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Drills")
+    for column in ("", "name", "severity", "final phase", "pages", "wall"):
+        table.add_column(column)
+    for c in cards:
+        table.add_row("[green]✓[/]" if c.passed else "[red]✗[/]", c.name, c.severity.value, c.final_phase.value,
+                      str(len(c.pages)), f"{c.wall_seconds:.2f}s")
+    Console().print(table)

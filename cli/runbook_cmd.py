@@ -1,0 +1,218 @@
+"""`incident runbook check|list|schema|dry-run|run|cancel` and `incident approve|reject`."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from activities.runbook_loader import RunbookSet, load_runbooks
+from cli.common import fail, print_json
+from domain import decisions as d
+from domain.runbook import Runbook, RunbookError, RunbookPlan, resolve_plan, runbook_json_schema
+from settings import get_settings
+
+By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
+Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident declare` / `incident list`")]
+SCHEMA_FILE = "runbook.schema.json"
+
+
+def _directory(directory: Path | None) -> Path:
+    return directory or get_settings().runbook_dir
+
+
+def _load_ok(directory: Path) -> RunbookSet:
+    found = load_runbooks(directory)
+    if found.problems:
+        for line in found.problems:
+            print(line)
+        raise typer.Exit(2)
+    return found
+
+
+def read_alert_file(path: Path) -> list[dict]:
+    """An Alertmanager webhook payload (`alerts: [...]`), a list of alerts, or one alert (`labels`, ...)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
+    except FileNotFoundError:
+        fail(f"{path}: not found", 2)
+    except yaml.YAMLError as exc:
+        fail(f"{path}: not JSON/YAML: {exc}", 2)
+    if isinstance(document, dict) and "alerts" in document:
+        document = document["alerts"]
+    if isinstance(document, dict):
+        document = [document]
+    if not isinstance(document, list) or not all(isinstance(a, dict) and "labels" in a for a in document):
+        fail(f"{path}: expected an Alertmanager payload, a list of alerts or one alert with `labels`", 2)
+    return document
+
+
+def incident_for_alerts(alerts: list[dict], service: str | None):
+    """The incident the gateway would open for these alerts (severity via the policy), for a dry run."""
+    from activities.policy_loader import load_policy
+    from domain.incident import Alert, IncidentStart
+    from domain.lifecycle import new_incident
+
+    try:
+        parsed = [Alert(fingerprint=a.get("fingerprint") or f"dry-run-{i}", status=a.get("status", "firing"),
+                        labels=a.get("labels") or {}, annotations=a.get("annotations") or {})
+                  for i, a in enumerate(alerts)]
+    except ValidationError as exc:
+        fail(f"alert file: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2)
+    first = parsed[0].labels
+    start = IncidentStart(
+        id="dry-run", title=first.get("alertname", "dry run"), service=service or first.get("service", "unknown"),
+        declared_by="dry-run", source="alertmanager", alerts=parsed,
+    )
+    return new_incident(load_policy(get_settings().policy_dir), start, datetime.now(UTC))
+
+
+def render_plan(plan: RunbookPlan) -> str:
+    lines = [f"runbook {plan.runbook}: {plan.description}", "inputs: " + (
+        ", ".join(f"{k}={v}" for k, v in plan.inputs.items()) or "none")]
+    for number, step in enumerate(plan.steps, 1):
+        gate = "approval required" if step.approval else "runs at once"
+        condition = f", only if {step.if_failed} failed" if step.if_failed else ""
+        lines.append(f"{number}. {step.id} [{step.kind}; {gate}; on failure: {step.on_failure}{condition}]")
+        lines.append(f"     do:       {step.action.summary}")
+        if step.verify:
+            lines.append(f"     verify:   {step.verify.action.summary} (within {step.verify.within_seconds:g}s, "
+                         f"every {step.verify.every_seconds:g}s)")
+        if step.rollback:
+            lines.append(f"     rollback: {step.rollback.summary}")
+    lines.append("(dry run: nothing was called)")
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    runbook = typer.Typer(help="Remediation runbooks: check, list, dry-run, run, cancel", no_args_is_help=True)
+    app.add_typer(runbook, name="runbook")
+
+    @runbook.command()
+    def check(directory: Annotated[Path | None, typer.Argument(help="Runbook directory")] = None) -> None:
+        """Print `ok`, or each problem as `file: path.to.field: reason` and exit 2."""
+        found = _load_ok(_directory(directory))
+        print(f"ok ({len(found.runbooks)} runbooks)")
+
+    @runbook.command("list")
+    def list_(
+        directory: Annotated[Path | None, typer.Argument(help="Runbook directory")] = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """The runbooks, what they match and their steps (✋ = waits for approval)."""
+        found = load_runbooks(_directory(directory))
+        if as_json:
+            print_json([r.model_dump(mode="json", by_alias=True) for r in found.runbooks])
+        else:
+            for item in found.runbooks:
+                print(f"{item.name}: {item.description}")
+                print(f"  match: {_describe_match(item)}")
+                print("  steps: " + ", ".join(("✋" if s.needs_approval else "") + s.id for s in item.steps))
+        for line in found.problems:
+            print(f"problem: {line}")
+
+    @runbook.command()
+    def schema(out: Annotated[Path | None, typer.Option(help="Directory to write runbook.schema.json into")] = None
+               ) -> None:
+        """Write (or print) the JSON Schema of runbook files."""
+        text = json.dumps(runbook_json_schema(), indent=2, ensure_ascii=False) + "\n"
+        if out is None:
+            print(text, end="")
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        (out / SCHEMA_FILE).write_text(text, encoding="utf-8")
+        print(out / SCHEMA_FILE)
+
+    @runbook.command("dry-run")
+    def dry_run(
+        name: Annotated[str, typer.Argument(help="Runbook name, or path to a runbook file")],
+        alert: Annotated[Path, typer.Option("--alert", help="Alert JSON/YAML (Alertmanager payload or one alert)")],
+        directory: Annotated[Path | None, typer.Option("--dir", help="Runbook directory")] = None,
+        service: Annotated[str | None, typer.Option(help="Incident service (default: the alert's service label)")]
+        = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Print the resolved plan for an incident opened by this alert, without calling anything."""
+        item, where = _find_runbook(name, directory)
+        state = incident_for_alerts(read_alert_file(alert), service)
+        try:
+            plan = resolve_plan(item, state, str(where))
+        except RunbookError as exc:
+            for problem in exc.problems:
+                print(f"refused: {problem}")
+            raise typer.Exit(1) from None
+        if as_json:
+            print_json(plan.model_dump(mode="json"))
+        else:
+            from domain.runbook import matches
+
+            if not matches(item, state):
+                print(f"note: runbook {item.name} would not start by itself for this alert ({_describe_match(item)})")
+            print(render_plan(plan))
+
+    @runbook.command()
+    def run(incident: Id, name: Annotated[str, typer.Argument(help="Runbook name")], by: By) -> None:
+        """Start a runbook for an incident (e.g. one that was offered)."""
+        from cli.incidents import _decide
+
+        _decide(incident, d.RunRunbook(by=by, runbook=name))
+
+    @runbook.command()
+    def cancel(
+        incident: Id, name: Annotated[str, typer.Argument(help="Runbook name")], by: By,
+        reason: Annotated[str | None, typer.Option(help="Why")] = None,
+    ) -> None:
+        """Stop a running runbook before its next step (changes already made stay; see the timeline)."""
+        from cli.incidents import _decide
+
+        _decide(incident, d.CancelRunbook(by=by, runbook=name, reason=reason))
+
+    @app.command()
+    def approve(
+        incident: Id, step: Annotated[str, typer.Argument(help="Step id, as the timeline shows it")], by: By,
+        runbook_name: Annotated[str | None, typer.Option("--runbook", help="Only if two runbooks share the step")]
+        = None,
+    ) -> None:
+        """Approve a runbook step that waits for a human."""
+        from cli.incidents import _decide
+
+        _decide(incident, d.ApproveStep(by=by, step=step, runbook=runbook_name))
+
+    @app.command()
+    def reject(
+        incident: Id, step: Annotated[str, typer.Argument(help="Step id")], by: By,
+        reason: Annotated[str, typer.Option(help="Why (goes into the timeline)")],
+        runbook_name: Annotated[str | None, typer.Option("--runbook", help="Only if two runbooks share the step")]
+        = None,
+    ) -> None:
+        """Reject a runbook step: the run aborts."""
+        from cli.incidents import _decide
+
+        _decide(incident, d.RejectStep(by=by, step=step, reason=reason, runbook=runbook_name))
+
+
+def _describe_match(item: Runbook) -> str:
+    parts = [f"{k}={v}" for k, v in item.match.labels.items()]
+    if item.match.services:
+        parts.append("service in " + ",".join(item.match.services))
+    if item.match.severities:
+        parts.append("severity in " + ",".join(s.value for s in item.match.severities))
+    return " ".join(parts) or "by hand only"
+
+
+def _find_runbook(name: str, directory: Path | None) -> tuple[Runbook, Path]:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        found = _load_ok(path.parent)
+        for item in found.runbooks:
+            if Path(found.files[item.name]).resolve() == path.resolve():
+                return item, path.parent.resolve()
+        fail(f"{path}: not a runbook", 2)
+    found = _load_ok(_directory(directory))
+    item = found.get(name)
+    if item is None:
+        fail(f"no runbook {name!r} in {found.directory} (known: {', '.join(r.name for r in found.runbooks)})", 2)
+    return item, Path(found.directory)

@@ -1,0 +1,98 @@
+"""`/api/incidents`: the CLI's declare / list / show / decide over HTTP, with the very same JSON."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli.common import CommandError, incident_handle, workflow_id
+from cli.incidents import declare_incident, fetch_incidents, fetch_state, new_incident_id, state_json, summary
+from domain.decisions import Decision, DecisionResult
+from domain.incident import IncidentStart
+from gateway.context import Gateway, gateway_of
+from gateway.payloads import DeclaredIncident, DeclareRequest
+from gateway.temporal import RPC_TIMEOUT, unavailable_as
+from workflows.incident import IncidentWorkflow
+
+router = APIRouter(prefix="/api", tags=["incidents"])
+GatewayDep = Annotated[Gateway, Depends(gateway_of)]
+UPDATE_TIMEOUT_SECONDS = 20.0
+REFUSALS = {
+    401: {"description": "Missing or wrong bearer token"},
+    404: {"description": "No such incident"},
+    503: {"description": "Temporal unreachable"},
+}
+
+
+async def _handle(gateway: Gateway, incident: str):
+    client = await gateway.temporal.client()
+    try:
+        with unavailable_as(gateway.temporal):
+            return await incident_handle(client, incident)
+    except CommandError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.post("/incidents", status_code=201, response_model=DeclaredIncident, responses=REFUSALS,
+             summary="Declare an incident (like `incident declare`)")
+async def declare(body: DeclareRequest, gateway: GatewayDep) -> DeclaredIncident:
+    start = IncidentStart(id=new_incident_id(body.service, datetime.now(UTC)), title=body.title,
+                          service=body.service, severity=body.severity, impact=body.impact, declared_by=body.by,
+                          source="api")
+    client = await gateway.temporal.client()
+    with unavailable_as(gateway.temporal):
+        incident = await declare_incident(client, start, task_queue=gateway.settings.task_queue)
+    return DeclaredIncident(id=incident, workflow_id=workflow_id(incident))
+
+
+@router.get("/incidents", responses=REFUSALS, summary="Incidents, newest first (like `incident list --json`)")
+async def list_incidents(
+    gateway: GatewayDep,
+    open_: Annotated[bool, Query(alias="open", description="Only incidents not yet closed")] = False,
+) -> list[dict]:
+    client = await gateway.temporal.client()
+    with unavailable_as(gateway.temporal):
+        states = await fetch_incidents(open_only=open_, client=client)
+    return [summary(s) for s in states]
+
+
+@router.get("/incidents/{incident}", responses=REFUSALS, summary="One incident (same JSON as `incident show --json`)")
+async def show(incident: str, gateway: GatewayDep) -> dict:
+    handle = await _handle(gateway, incident)
+    try:
+        with unavailable_as(gateway.temporal):
+            return state_json(await fetch_state(handle))
+    except CommandError as exc:  # still starting
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post("/incidents/{incident}/decisions", response_model=DecisionResult,
+             responses={**REFUSALS, 409: {"description": "The incident's validator refused it; `detail` says why"},
+                        422: {"description": "Not a valid decision; `detail` names the field"}},
+             summary="Apply a decision (a Temporal update with a validator)")
+async def decide(incident: str, decision: Decision, gateway: GatewayDep) -> DecisionResult:
+    handle = await _handle(gateway, incident)
+    with unavailable_as(gateway.temporal):
+        description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise HTTPException(409, f"incident {incident} is closed ({description.status.name.lower()})")
+
+    async def update() -> DecisionResult:
+        with unavailable_as(gateway.temporal):
+            return await handle.execute_update(IncidentWorkflow.decide, decision)
+
+    try:
+        return await asyncio.wait_for(update(), timeout=UPDATE_TIMEOUT_SECONDS)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        raise HTTPException(409, f"rejected: {getattr(cause, 'message', None) or cause or exc}") from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(409, f"incident {incident} is closed") from None
+        raise
+    except TimeoutError:
+        raise HTTPException(504, f"no answer from the incident's worker within {UPDATE_TIMEOUT_SECONDS:.0f}s; "
+                                 f"the decision may still apply — check GET /api/incidents/{incident}") from None

@@ -1,0 +1,24 @@
+"""Prometheus metrics of the gateway, in a registry of its own (one per app, so tests never share counts)."""
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+
+PREFIX = "incidentflow_gateway_"
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(f"{PREFIX}requests", "HTTP requests answered", ["method", "route", "status"],
+                                registry=self.registry)
+        self.alerts_received = Counter(f"{PREFIX}alerts_received", "Alerts received in webhook notifications",
+                                       ["source"], registry=self.registry)
+        self.incidents_started = Counter(f"{PREFIX}incidents_started", "Incidents opened by the gateway",
+                                         ["source"], registry=self.registry)
+        self.dedup_hits = Counter(f"{PREFIX}dedup_hits", "Identical notifications answered without a Temporal call",
+                                  ["source"], registry=self.registry)
+        self.rejects = Counter(f"{PREFIX}rejects", "Requests refused, by reason", ["reason"], registry=self.registry)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

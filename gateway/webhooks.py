@@ -1,0 +1,94 @@
+"""`/webhooks/*`: Alertmanager, Grafana, PagerDuty Events v2 and our generic schema."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from domain import decisions as d
+from gateway.context import Gateway, gateway_of
+from gateway.errors import rejection
+from gateway.intake import Delivery
+from gateway.mapping import AlertGroup, from_alertmanager, from_generic, from_grafana, from_pagerduty_trigger
+from gateway.mapping import incident_key as key_for
+from gateway.payloads import (
+    AlertmanagerPayload,
+    GenericEvent,
+    GrafanaPayload,
+    PagerDutyAnswer,
+    PagerDutyEvent,
+    WebhookAnswer,
+)
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+GatewayDep = Annotated[Gateway, Depends(gateway_of)]
+REFUSALS = {
+    401: {"description": "Missing or wrong bearer token (or Grafana signature)"},
+    400: {"description": "Malformed JSON"},
+    413: {"description": "Body larger than 1 MiB"},
+    422: {"description": "The payload does not match the schema; `detail` names the field"},
+    503: {"description": "Temporal unreachable: nothing was accepted, retry"},
+}
+
+
+def _answer(delivery: Delivery, duplicate: bool) -> WebhookAnswer:
+    if duplicate:
+        return WebhookAnswer(status="duplicate", incident_id=delivery.incident_id,
+                             message="identical to a notification accepted moments ago; nothing new")
+    if delivery.outcome == "no_incident":
+        return WebhookAnswer(status="ignored", incident_id=None,
+                             message="no open incident for this alert group; resolved alerts open none")
+    verb = "opened" if delivery.started else "updated"
+    return WebhookAnswer(status="accepted", incident_id=delivery.incident_id, started=delivery.started,
+                         message=f"incident {delivery.incident_id} {verb}")
+
+
+async def _deliver(gateway: Gateway, group: AlertGroup) -> WebhookAnswer:
+    return _answer(*await gateway.intake.deliver(group))
+
+
+@router.post("/alertmanager", response_model=WebhookAnswer, responses=REFUSALS,
+             summary="Alertmanager webhook (payload version 4)")
+async def alertmanager(payload: AlertmanagerPayload, gateway: GatewayDep) -> WebhookAnswer:
+    """One alert group (`groupKey`) is one incident; each notification is a full snapshot of the group."""
+    return await _deliver(gateway, from_alertmanager(payload))
+
+
+@router.post("/grafana", response_model=WebhookAnswer, responses=REFUSALS,
+             summary="Grafana alerting webhook (version 1), optional HMAC signature")
+async def grafana(payload: GrafanaPayload, gateway: GatewayDep) -> WebhookAnswer:
+    """Like Alertmanager. With INCIDENTFLOW_GRAFANA_HMAC_SECRET set, `X-Grafana-Alerting-Signature` must be
+    the hex HMAC-SHA256 of the body (of `timestamp:body` when INCIDENTFLOW_GRAFANA_HMAC_TIMESTAMP_HEADER is set)."""
+    return await _deliver(gateway, from_grafana(payload))
+
+
+@router.post("/generic", response_model=WebhookAnswer, responses=REFUSALS, summary="Generic alert (our schema)")
+async def generic(event: GenericEvent, gateway: GatewayDep) -> WebhookAnswer:
+    """One alert; the same `key` reaches the same open incident, `status: resolved` resolves its alert."""
+    return await _deliver(gateway, from_generic(event))
+
+
+@router.post("/pagerduty", status_code=202, response_model=PagerDutyAnswer, responses=REFUSALS,
+             summary="PagerDuty Events API v2 (trigger, acknowledge, resolve)")
+async def pagerduty(event: PagerDutyEvent, gateway: GatewayDep):
+    """`trigger` opens or feeds the incident of `dedup_key` (generated when missing, and returned);
+    `acknowledge` and `resolve` become the decisions of the same name on that incident, by `pagerduty`.
+    Answered 202 like PagerDuty. The routing key is never stored."""
+    if event.event_action == "trigger":
+        if event.payload is None:
+            return rejection(gateway.metrics, 422, "invalid_payload", "invalid payload: payload: required for trigger",
+                             errors=[{"field": "payload", "message": "Field required for trigger"}])
+        dedup_key = event.dedup_key or uuid.uuid4().hex
+        delivery, _ = await gateway.intake.deliver(from_pagerduty_trigger(event, dedup_key))
+    else:
+        if not event.dedup_key:
+            return rejection(gateway.metrics, 422, "invalid_payload",
+                             f"invalid payload: dedup_key: required for {event.event_action}",
+                             errors=[{"field": "dedup_key", "message": f"Field required for {event.event_action}"}])
+        dedup_key = event.dedup_key
+        decision = d.Acknowledge(by="pagerduty") if event.event_action == "acknowledge" else d.Resolve(
+            by="pagerduty", summary="resolved via PagerDuty Events API")
+        delivery, _ = await gateway.intake.decide("pagerduty", key_for("pagerduty", dedup_key), decision)
+    answer = PagerDutyAnswer(dedup_key=dedup_key, incident_id=delivery.incident_id)
+    return JSONResponse(answer.model_dump(), status_code=202)

@@ -1,0 +1,1 @@
+"""Worker metrics (/metrics), the Temporal SDK runtime, and optional OpenTelemetry tracing (docs/deploy.md)."""

@@ -1,0 +1,64 @@
+"""Worker processes against the dev server, and reading their /metrics, for the deployment tests."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import free_port
+from tests.short_policy import write_short_policy
+
+
+def stack_env(dev_server: str, tmp_path: Path, divisor: int = 30, **extra: str) -> dict[str, str]:
+    policy_dir = write_short_policy(tmp_path / "policy", divisor=divisor)
+    return {
+        **os.environ,
+        "TEMPORAL_ADDRESS": dev_server,
+        "INCIDENTFLOW_TASK_QUEUE": f"deploy-{uuid.uuid4().hex[:8]}",
+        "INCIDENTFLOW_POLICY_DIR": str(policy_dir),
+        "INCIDENTFLOW_NOTIFY": "record",
+        "INCIDENTFLOW_RECORD_FILE": str(tmp_path / "record.jsonl"),
+        "INCIDENTFLOW_DATA_DIR": str(tmp_path / "data"),
+        "INCIDENTFLOW_METRICS_PORT": "0",
+        **extra,
+    }
+
+
+def start_worker(env: dict[str, str], log: Path, metrics_port: int | None = None) -> subprocess.Popen:
+    if metrics_port is not None:
+        env = {**env, "INCIDENTFLOW_METRICS_PORT": str(metrics_port)}
+    return subprocess.Popen([sys.executable, "-m", "worker"], env=env, stdout=log.open("ab"),
+                            stderr=subprocess.STDOUT)
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset], float]:
+    """Every sample of http://127.0.0.1:<port>/metrics, keyed by (name, labels)."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def value(samples: dict, name: str, **labels: str) -> float | None:
+    """The one sample of `name` whose labels include `labels`; None when there is none."""
+    found = [v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls)]
+    assert len(found) <= 1, f"{name}{labels} matches {len(found)} samples"
+    return found[0] if found else None
+
+
+def metrics_port() -> int:
+    return free_port()

@@ -1,0 +1,107 @@
+"""The real gateway app served by uvicorn in a thread on a free loopback port, and example payloads."""
+
+import copy
+import json
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from gateway.app import create_app
+from settings import Settings
+from tests.conftest import free_port
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TOKEN = "test-token-1"
+ROTATED_TOKEN = "test-token-2"
+
+
+class ServedGateway:
+    def __init__(self, settings: Settings):
+        self.app = create_app(settings)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("gateway did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def http(self, token: str | None = TOKEN) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+
+    def metric(self, name: str, **labels: str) -> float:
+        value = self.app.state.gateway.metrics.registry.get_sample_value(name, labels)
+        return value or 0.0
+
+
+@contextmanager
+def served(temporal_address: str, task_queue: str, **overrides):
+    settings = Settings(temporal_address=temporal_address, temporal_namespace="default", task_queue=task_queue,
+                        api_token=f"{TOKEN},{ROTATED_TOKEN}", **overrides)
+    gateway = ServedGateway(settings)
+    gateway.start()
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+def address_of(client) -> str:
+    return client.service_client.config.target_host
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / "payloads" / name).read_text(encoding="utf-8"))
+
+
+def alertmanager_group(group_key: str, status: str = "firing", fingerprints=("a1",), **label_overrides) -> dict:
+    """The example Alertmanager payload, re-keyed: one group with the given alerts, all with `status`."""
+    payload = copy.deepcopy(example("alertmanager-firing.json"))
+    template = payload["alerts"][0]
+    payload["groupKey"] = group_key
+    payload["status"] = status
+    payload["alerts"] = []
+    payload["commonLabels"] = {**payload["commonLabels"], **label_overrides}
+    for fingerprint in fingerprints:
+        alert = copy.deepcopy(template)
+        alert["fingerprint"] = fingerprint
+        alert["status"] = status
+        alert["labels"] = {**alert["labels"], "instance": fingerprint, **label_overrides}
+        if status == "resolved":
+            alert["endsAt"] = "2026-05-04T10:20:00Z"
+        payload["alerts"].append(alert)
+    return payload
+
+
+@contextmanager
+def private_dev_server(data_dir: Path):
+    """A Temporal dev server of our own: listing incidents queries every running one, and incidents other
+    test modules leave behind without a worker would make those queries wait."""
+    import subprocess
+
+    from cli.dev import dev_server_command, wait_for_port
+
+    port, ui_port = free_port(), free_port()
+    with open(data_dir / "temporal.log", "wb") as log:
+        process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port("127.0.0.1", port, 60, process)
+            yield f"127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=20)

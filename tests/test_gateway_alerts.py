@@ -1,0 +1,203 @@
+"""Alert webhooks -> incident workflows, through the real app over loopback and a real Temporal server
+(time-skipping): one group is one incident with one primary page however often it is sent, a second
+group is a second incident, resolved alerts mitigate, a firing after close opens a new incident, and
+PagerDuty trigger/acknowledge/resolve drive one incident."""
+
+import asyncio
+import uuid
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from gateway.mapping import incident_key
+from tests.gateway_support import address_of, alertmanager_group, example, served
+from tests.helpers import running_worker
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+
+
+@pytest.fixture
+async def stack(time_env, task_queue, recorder):
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue) as gateway:
+            yield gateway
+
+
+async def state_of(client, incident_id: str):
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
+    for _ in range(200):
+        state = await handle.query(IncidentWorkflow.snapshot)
+        if state is not None:
+            return state
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{incident_id} never started")
+
+
+async def wait_for(predicate, what: str, timeout: float = 15.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def exists(client, incident_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_id).describe()
+        return True
+    except RPCError as exc:
+        assert exc.status == RPCStatusCode.NOT_FOUND
+        return False
+
+
+def primary_pages(recorder, incident_id: str) -> list[dict]:
+    return [p for p in recorder.pages() if p["incident_id"] == incident_id and p["tier"] == "primary"]
+
+
+async def test_one_group_sent_20_times_and_concurrently_is_one_incident_with_one_page(stack, time_env, recorder):
+    group = alertmanager_group(f"group-{uuid.uuid4().hex}", fingerprints=("f1", "f2"))
+    async with stack.http() as http:
+        first = await http.post("/webhooks/alertmanager", json=group)
+        assert first.status_code == 200, first.text
+        assert first.json()["status"] == "accepted" and first.json()["started"] is True
+        incident = first.json()["incident_id"]
+        answers = [await http.post("/webhooks/alertmanager", json=group) for _ in range(19)]
+        assert {a.status_code for a in answers} == {200}
+        assert {a.json()["incident_id"] for a in answers} == {incident}
+        assert all(a.json()["status"] == "duplicate" for a in answers)
+
+        # an HA Alertmanager pair: the same new snapshot twice at the same moment -> one Temporal call
+        grown = alertmanager_group(group["groupKey"], fingerprints=("f1", "f2", "f3"))
+        pair = await asyncio.gather(*(http.post("/webhooks/alertmanager", json=grown) for _ in range(2)))
+        assert [p.status_code for p in pair] == [200, 200]
+        assert sorted(p.json()["status"] for p in pair) == ["accepted", "duplicate"]
+        assert {p.json()["incident_id"] for p in pair} == {incident}
+
+    assert incident == incident_key("alertmanager", group["groupKey"])
+    state = await wait_for(lambda: _with_alerts(time_env.client, incident, 3), "third alert")
+    assert state.source == "alertmanager" and state.severity.value == "sev1"  # policy: service payments -> sev1
+    assert [e.text for e in state.timeline if e.kind == "alert"] == ["firing: PaymentErrorRateHigh: "
+                                                                     "Payment error rate above 5% for 5 minutes"]
+    await wait_for(lambda: _async(len(primary_pages(recorder, incident)) >= 1), "the primary page")
+    await asyncio.sleep(0.5)  # a second page would have gone out by now
+    assert len(primary_pages(recorder, incident)) == 1
+    assert stack.metric("incidentflow_gateway_incidents_started_total", source="alertmanager") == 1
+    assert stack.metric("incidentflow_gateway_dedup_hits_total", source="alertmanager") == 20
+    assert stack.metric("incidentflow_gateway_alerts_received_total", source="alertmanager") == 2 * 20 + 3 * 2
+
+
+async def _async(value):
+    return value
+
+
+async def _with_alerts(client, incident: str, count: int):
+    state = await state_of(client, incident)
+    return state if len(state.alerts) == count else None
+
+
+async def test_a_second_group_is_a_second_incident(stack, time_env, recorder):
+    one, two = (alertmanager_group(f"group-{uuid.uuid4().hex}") for _ in range(2))
+    async with stack.http() as http:
+        first = (await http.post("/webhooks/alertmanager", json=one)).json()
+        second = (await http.post("/webhooks/alertmanager", json=two)).json()
+    assert first["started"] and second["started"]
+    assert first["incident_id"] != second["incident_id"]
+    for incident in (first["incident_id"], second["incident_id"]):
+        await wait_for(lambda incident=incident: _async(len(primary_pages(recorder, incident)) == 1), "page")
+
+
+async def test_resolved_snapshot_mitigates_and_refire_after_close_opens_a_new_incident(stack, time_env):
+    key = f"group-{uuid.uuid4().hex}"
+    sev3 = {"alertname": "ShopLatencyHigh", "service": "shop"}  # sev3: closing needs no postmortem
+
+    def group(status="firing", fingerprints=("x", "y")):
+        return alertmanager_group(key, status=status, fingerprints=fingerprints, **sev3)
+
+    async with stack.http() as http:
+        opened = await http.post("/webhooks/alertmanager", json=group())
+        incident = opened.json()["incident_id"]
+        await state_of(time_env.client, incident)
+        resolved = await http.post("/webhooks/alertmanager", json=group("resolved"))
+        assert resolved.status_code == 200 and resolved.json()["status"] == "accepted"
+
+        async def mitigated():
+            state = await state_of(time_env.client, incident)
+            return state if state.phase.value == "mitigated" else None
+
+        state = await wait_for(mitigated, "mitigated")
+        assert all(a.status == "resolved" for a in state.alerts.values())
+        assert "all alerts resolved; incident mitigated — a responder still resolves it" in [
+            e.text for e in state.timeline]
+
+        for kind in ("resolve", "close"):
+            answer = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": kind, "by": "jiyoung"})
+            assert answer.status_code == 200, answer.text
+        handle = time_env.client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident)
+        await wait_for(lambda: _completed(handle), "the closed incident's workflow to complete")
+
+        # a resolved notification for a closed incident opens nothing
+        late = await http.post("/webhooks/alertmanager", json=group("resolved", fingerprints=("x",)))
+        assert late.json()["status"] == "ignored" and late.json()["incident_id"] is None
+        assert not await exists(time_env.client, f"{incident}-2")
+
+        refire = await http.post("/webhooks/alertmanager", json=group())
+        assert refire.status_code == 200
+        assert refire.json() == {"status": "accepted", "incident_id": f"{incident}-2", "started": True,
+                                 "message": f"incident {incident}-2 opened"}
+        new_state = await state_of(time_env.client, f"{incident}-2")
+        assert new_state.phase.value == "detected" and new_state.id == f"{incident}-2"
+        assert new_state.severity.value == "sev3" and new_state.service == "shop"
+        # the old incident is still there under its own id, closed
+        old = await http.get(f"/api/incidents/{incident}")
+        assert old.status_code == 200 and old.json()["phase"] == "closed"
+
+
+async def _completed(handle) -> bool:
+    return (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+
+async def test_pagerduty_trigger_acknowledge_resolve_drive_one_incident(stack, time_env, recorder):
+    event = example("pagerduty-trigger.json")
+    event["dedup_key"] = f"pd-{uuid.uuid4().hex}"
+    async with stack.http() as http:
+        triggered = await http.post("/webhooks/pagerduty", json=event)
+        assert triggered.status_code == 202
+        body = triggered.json()
+        assert {k: body[k] for k in ("status", "message", "dedup_key")} == {
+            "status": "success", "message": "Event processed", "dedup_key": event["dedup_key"]}
+        incident = body["incident_id"]
+        state = await state_of(time_env.client, incident)
+        assert state.title == "Login API 5xx above 10%" and state.service == "login"
+        assert state.severity.value == "sev1"  # PagerDuty severity critical -> policy severity_values -> sev1
+
+        ack = await http.post("/webhooks/pagerduty", json={**event, "event_action": "acknowledge", "payload": None})
+        assert ack.status_code == 202 and ack.json()["incident_id"] == incident
+
+        async def acknowledged():
+            current = await state_of(time_env.client, incident)
+            return current if current.acknowledged_by == "pagerduty" else None
+
+        assert (await wait_for(acknowledged, "acknowledged")).phase.value == "triaged"
+
+        resolve = await http.post("/webhooks/pagerduty", json={"routing_key": event["routing_key"],
+                                                                "event_action": "resolve",
+                                                                "dedup_key": event["dedup_key"]})
+        assert resolve.status_code == 202 and resolve.json()["incident_id"] == incident
+
+        async def resolved():
+            current = await state_of(time_env.client, incident)
+            return current if current.resolved_at is not None else None  # sev1 then waits for its postmortem
+
+        final = await wait_for(resolved, "resolved")
+        assert final.id == incident and final.phase.value in ("resolved", "postmortem")
+        assert "pagerduty resolved the incident: resolved via PagerDuty Events API" in [e.text for e in final.timeline]
+        # the routing key never reached the workflow
+        history = await time_env.client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident).fetch_history()
+        assert event["routing_key"] not in history.to_json()
+
+        generated = await http.post("/webhooks/pagerduty", json={**event, "dedup_key": None})
+        assert generated.status_code == 202 and len(generated.json()["dedup_key"]) == 32
+        assert generated.json()["incident_id"] != incident

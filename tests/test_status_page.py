@@ -1,0 +1,141 @@
+"""The public status page follows a real incident (worker status channel → SQLite store → gateway), is
+rendered by headless Chromium (Debian `chromium`) and read back from the screenshot with OCR (tesseract),
+Korean included. Internal severities and drills never appear; the Statuspage.io adapter speaks its API."""
+
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI, Request
+
+from activities.channels.statuspage import StatuspageIoChannel
+from domain import decisions as d
+from domain.severity import Severity
+from tests.comms_support import comms_settings, comms_worker, eventually
+from tests.fakes.server import ServedApp
+from tests.gateway_support import address_of, served
+from tests.helpers import start_incident
+from workflows.incident import IncidentWorkflow
+
+PAGE_TITLE = "GameCo 서비스 상태"
+
+
+def browser() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("headless Chromium is needed: apt-get install chromium fonts-noto-cjk tesseract-ocr "
+                    "tesseract-ocr-kor (.ci/run does this)")
+    return found
+
+
+async def screenshot(url: str, path: Path, width: int = 420, height: int = 1500) -> None:
+    command = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               "--force-device-scale-factor=2",
+               f"--window-size={width},{height}", f"--screenshot={path}", url]
+    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.DEVNULL,
+                                                   stderr=asyncio.subprocess.DEVNULL)
+    await asyncio.wait_for(process.wait(), 90)
+    assert path.exists(), "Chromium wrote no screenshot"
+
+
+def ocr(path: Path) -> str:
+    if not shutil.which("tesseract"):
+        pytest.fail("tesseract is needed to read the screenshot: apt-get install tesseract-ocr tesseract-ocr-kor")
+    return subprocess.run(["tesseract", str(path), "stdout", "-l", "kor+eng"], capture_output=True, text=True,
+                          check=True, timeout=120).stdout
+
+
+async def page_json(gateway) -> dict:
+    async with gateway.http(token=None) as http:
+        return (await http.get("/status.json")).json()
+
+
+async def test_status_page_follows_the_incident_and_renders_in_chromium(time_env, task_queue, tmp_path):
+    settings = comms_settings(tmp_path, status_page_title=PAGE_TITLE)
+    client = time_env.client
+    async with comms_worker(client, task_queue, settings):
+        with served(address_of(client), task_queue, data_dir=tmp_path, status_page_title=PAGE_TITLE) as gateway:
+            public = await start_incident(client, task_queue, Severity.SEV1, service="matchmaking",
+                                          title="매칭 지연 Matchmaking delays")
+            internal = await start_incident(client, task_queue, Severity.SEV2, service="friends",
+                                            title="Friends list slow")
+            drill = await start_incident(client, task_queue, Severity.SEV0, service="payments",
+                                         title="Drill payments down", drill=True)
+            public_id = public.id.removeprefix("incident-")
+
+            async def shown():
+                doc = await page_json(gateway)
+                return doc if any(i["id"] == public_id for i in doc["incidents"]) else None
+
+            doc = await eventually(shown, "the incident on the status page")
+            components = {c["name"]: c["status"] for c in doc["components"]}
+            assert components["matchmaking"] == "partial_outage" and components["payments"] == "operational"
+            assert doc["status"]["indicator"] == "partial_outage"
+            await public.execute_update(IncidentWorkflow.decide, d.PostUpdate(
+                by="seoyeon", status="identified", message="매칭 서버 과부하 확인, 증설 중"))
+
+            async def identified():
+                doc = await page_json(gateway)
+                found = next(i for i in doc["incidents"] if i["id"] == public_id)
+                return doc if found["status"] == "identified" else None
+
+            doc = await eventually(identified, "the identified update")
+            shot = tmp_path / "status.png"
+            await screenshot(f"{gateway.url}/status", shot)
+            async with gateway.http(token=None) as http:
+                html = (await http.get("/status")).text
+            for handle in (public, internal, drill):
+                await handle.terminate("test over")
+
+    ids = [i["id"] for i in doc["incidents"]]
+    assert ids == [public_id], "Sev2 is internal by policy and drills never reach the page"
+    incident = doc["incidents"][0]
+    assert [u["status"] for u in incident["updates"]] == ["identified", "investigating"]
+    assert incident["next_update_by"]
+    assert '<meta name="viewport"' in html and "매칭 서버 과부하 확인" in html
+    text = ocr(shot)
+    lines = [line for line in text.splitlines() if line.strip()]
+    flat = text.replace(" ", "")
+    assert "서비스상태" in flat, f"the Korean page title is not readable in the screenshot:\n{text}"
+    assert "Matchmaking delays" in text and "매칭지연" in flat, text
+    assert any("matchmaking" in line and "Partial outage" in line for line in lines), text
+    assert any("payments" in line and "Operational" in line for line in lines), text
+    assert "매칭서버과부하확인" in flat, text
+    Path(__file__).resolve().parent.parent.joinpath(".incidentflow").mkdir(exist_ok=True)
+    shutil.copy(shot, Path(__file__).resolve().parent.parent / ".incidentflow" / "status-page.png")
+
+
+async def test_statuspage_io_adapter_creates_then_patches_one_incident(time_env, task_queue, tmp_path):
+    received: list[tuple[str, str, dict, str]] = []
+    api = FastAPI()
+
+    @api.api_route("/v1/pages/{page}/incidents", methods=["POST"])
+    async def create(page: str, request: Request):
+        received.append(("POST", page, await request.json(), request.headers.get("authorization")))
+        return {"id": "sp-incident-1"}
+
+    @api.api_route("/v1/pages/{page}/incidents/{incident}", methods=["PATCH"])
+    async def patch(page: str, incident: str, request: Request):
+        received.append(("PATCH", incident, await request.json(), request.headers.get("authorization")))
+        return {"id": incident}
+
+    with ServedApp(api) as fake:
+        settings = comms_settings(tmp_path, statuspage_api_url=f"{fake.url}/v1/", statuspage_page_id="pg1",
+                                  statuspage_api_key="sp-key")
+        assert "statuspage" in settings.channels
+        async with comms_worker(time_env.client, task_queue, settings) as channels:
+            assert any(isinstance(c, StatuspageIoChannel) for c in channels)
+            handle = await start_incident(time_env.client, task_queue, Severity.SEV0, service="game-servers")
+            await eventually(lambda: received, "the Statuspage incident")
+            await handle.execute_update(IncidentWorkflow.decide, d.MarkMitigated(by="minsu"))
+            await eventually(lambda: any(r[0] == "PATCH" for r in received), "the PATCH")
+            await handle.terminate("test over")
+
+    assert [r[0] for r in received].count("POST") == 1
+    method, page, body, auth = received[0]
+    assert (page, auth) == ("pg1", "OAuth sp-key")
+    assert body["incident"]["status"] == "investigating"
+    patch_body = next(r for r in received if r[0] == "PATCH")
+    assert patch_body[1] == "sp-incident-1" and patch_body[2]["incident"]["status"] == "monitoring"
