@@ -147,6 +147,13 @@ def create_admin_api(ops: GameOps) -> FastAPI:
     return app
 
 
+# What `incident runbook fake-api` answers: a service that recovers, so verifications pass.
+HEALTHY_METRICS: dict[str, list[float]] = {
+    "game_players_connected": [1200], "db_connections": [0.5], "matches_succeeded_total": [0.99],
+    "payment_requests_total": [0.01], "http_requests_total": [0.0], "http_request_duration_seconds": [0.2],
+}
+
+
 @dataclass
 class FakePrometheus:
     """Answers instant queries: the first rule whose key is a substring of the query gives the values;

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from cli import config_cmd, drill_cmd, incidents, oncall_cmd, policy_cmd, runbook_cmd
+from cli import (
+    action_cmd,
+    config_cmd,
+    drill_cmd,
+    incidents,
+    oncall_cmd,
+    policy_cmd,
+    postmortem_cmd,
+    report_cmd,
+    runbook_cmd,
+)
 from cli.common import CommandError
 
 app = typer.Typer(
@@ -20,6 +30,9 @@ policy_cmd.register(app)
 drill_cmd.register(app)
 oncall_cmd.register(app)
 runbook_cmd.register(app)
+postmortem_cmd.register(app)
+action_cmd.register(app)
+report_cmd.register(app)
 config_cmd.register(app)
 
 

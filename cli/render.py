@@ -68,6 +68,10 @@ def render_incident(s: IncidentState) -> None:
     for c in s.checklist:
         checklist.add_row("✓" if c.done else "✗", f"{c.text} [dim]({c.item})[/]", c.by or "-", _when(c.at, zone))
     console.print(checklist)
+    from cli.learning_common import compliance_summary  # after resolution (issue 7)
+
+    if (summary := compliance_summary(s)) is not None:
+        console.print(summary)
     timeline = Table(title="Timeline")
     for column in ("at", "kind", "actor", "text"):
         timeline.add_column(column)

@@ -153,6 +153,30 @@ def register(app: typer.Typer) -> None:
                 print(f"note: runbook {item.name} would not start by itself for this alert ({_describe_match(item)})")
             print(render_plan(plan))
 
+    @runbook.command("fake-api")
+    def fake_api(
+        port: Annotated[int, typer.Option(help="Game-ops admin API port")] = 8090,
+        prometheus_port: Annotated[int, typer.Option(help="Fake Prometheus port")] = 9090,
+    ) -> None:
+        """Serve the in-memory fake game-ops admin API and Prometheus (the default runbook endpoints)."""
+        import asyncio
+
+        import uvicorn
+
+        from cli.fake_gameops import HEALTHY_METRICS, FakePrometheus, GameOps, create_admin_api, create_prometheus_api
+
+        servers = [
+            uvicorn.Server(uvicorn.Config(create_admin_api(GameOps()), host="127.0.0.1", port=port)),
+            uvicorn.Server(uvicorn.Config(create_prometheus_api(FakePrometheus(dict(HEALTHY_METRICS))),
+                                          host="127.0.0.1", port=prometheus_port)),
+        ]
+        print(f"admin_api http://127.0.0.1:{port}  prometheus http://127.0.0.1:{prometheus_port}")
+
+        async def serve() -> None:
+            await asyncio.gather(*(server.serve() for server in servers))
+
+        asyncio.run(serve())
+
     @runbook.command()
     def run(incident: Id, name: Annotated[str, typer.Argument(help="Runbook name")], by: By) -> None:
         """Start a runbook for an incident (e.g. one that was offered)."""

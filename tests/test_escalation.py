@@ -80,7 +80,8 @@ async def test_resolving_stops_all_escalation_and_reminders(time_env, recorder, 
         await time_env.sleep(timedelta(hours=3))
         state = await handle.query(IncidentWorkflow.snapshot)
     assert offsets(state.pages, state.detected_at) == [("primary", 0), ("secondary", 5 * 60)]
-    assert state.phase.value == "resolved"
+    assert state.resolved_at is not None
+    assert state.phase.value in ("resolved", "postmortem")  # Sev1 requires a postmortem
     assert not [t for t in state.timeline if t.kind == "comms_reminder" and t.at > state.resolved_at]
 
 
@@ -94,8 +95,9 @@ async def test_raising_sev2_to_sev0_pages_tertiary_at_once(time_env, recorder, t
         await time_env.sleep(timedelta(seconds=5))
         state = await handle.query(IncidentWorkflow.snapshot)
     tertiary = [p for p in state.pages if p.tier == Tier.TERTIARY]
+    raised = next(t for t in state.timeline if "sev2 → sev0" in t.text)
     assert len(tertiary) == 1
-    assert 20 * 60 <= (tertiary[0].at - state.detected_at).total_seconds() < 20 * 60 + 5
+    assert 0 <= (tertiary[0].at - raised.at).total_seconds() < 1
 
 
 async def test_comms_reminders_every_15_minutes_until_resolved(time_env, policy, recorder, task_queue):
@@ -103,6 +105,7 @@ async def test_comms_reminders_every_15_minutes_until_resolved(time_env, policy,
         handle = await start_incident(time_env.client, task_queue, Severity.SEV2)
         await handle.execute_update(IncidentWorkflow.decide, d.AssignRole(role=Role.COMMS, to="jiyoung", by="minsu"))
         await time_env.sleep(timedelta(minutes=50))
+        await handle.query(IncidentWorkflow.snapshot)  # waits until the worker has processed the timers
         await handle.execute_update(IncidentWorkflow.decide, d.Resolve(by="minsu"))
         await time_env.sleep(timedelta(hours=1))
         state = await handle.query(IncidentWorkflow.snapshot)
@@ -119,7 +122,7 @@ async def test_posting_an_update_resets_the_comms_reminder(time_env, recorder, t
         handle = await start_incident(time_env.client, task_queue, Severity.SEV2)
         await time_env.sleep(timedelta(minutes=10))
         await handle.execute_update(IncidentWorkflow.decide, d.PostUpdate(by="minsu", message="investigating DB"))
-        await time_env.sleep(timedelta(minutes=30))
+        await time_env.sleep(timedelta(minutes=31))
         state = await handle.query(IncidentWorkflow.snapshot)
     reminders = [round((t.at - state.detected_at).total_seconds() / 60) for t in state.timeline
                  if t.kind == "comms_reminder"]

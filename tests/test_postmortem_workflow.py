@@ -16,7 +16,7 @@ from domain.severity import Severity, Tier
 from tests.helpers import start_incident
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.postmortem import Publish, PostmortemWorkflow, postmortem_workflow_id
+from workflows.postmortem import PostmortemWorkflow, Publish, postmortem_workflow_id
 
 
 async def wait_for(probe, what: str, attempts: int = 200):

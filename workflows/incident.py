@@ -85,6 +85,8 @@ class IncidentWorkflow:
             self._record_phase()
             self._publish_search_attributes()
             self._publish_view()
+            if plan.due:
+                continue  # carrying out actions schedules new ones (the next reminder): plan again first
             self._changed = False
             timeout = plan.next_at - workflow.now() if plan.next_at else None
             if timeout is not None and timeout <= timedelta(0):

@@ -1,0 +1,67 @@
+"""What the scenarios send: Alertmanager notifications over HTTP, floor workflows over gRPC, and waiting for
+what the workers recorded."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from bench.floor import FLOOR_SIGNAL
+from bench.records import RecordTail
+from bench.stack import Stack
+
+POLL_SECONDS = 0.01
+
+
+def notification(group: str, alerts: list[dict], service: str = "bench") -> dict:
+    """An Alertmanager webhook (version 4) for one group; `alerts` are (fingerprint, alertname) dicts."""
+    now = datetime.now(UTC).isoformat()
+    return {
+        "version": "4", "groupKey": f'{{}}:{{group="{group}"}}', "status": "firing", "receiver": "incidentflow",
+        "groupLabels": {"group": group}, "commonLabels": {"service": service},
+        "alerts": [{
+            "status": "firing", "fingerprint": a["fingerprint"], "startsAt": now,
+            "labels": {"alertname": a["alertname"], "service": service, "group": group, "instance": a["fingerprint"]},
+            "annotations": {"summary": f"{a['alertname']} on {a['fingerprint']}"},
+        } for a in alerts],
+    }
+
+
+async def temporal_client(stack: Stack) -> Client:
+    return await Client.connect(stack.address, data_converter=pydantic_data_converter)
+
+
+def gateway_client(stack: Stack, connections: int = 100) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=stack.gateway_url, headers={"Authorization": f"Bearer {stack.token}"}, timeout=60,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+async def start_floor(client: Client, stack: Stack, key: str) -> None:
+    await client.start_workflow("FloorWorkflow", key, id=key, task_queue=f"{stack.task_queue}-floor",
+                                start_signal=FLOOR_SIGNAL)
+
+
+async def wait_for(tail: RecordTail, done: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(POLL_SECONDS)
+        tail.poll()
+
+
+async def bounded(concurrency: int, jobs: list[Callable[[], Awaitable]]) -> list:
+    """Run the jobs with at most `concurrency` in flight; results in job order."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(job):
+        async with gate:
+            return await job()
+
+    return await asyncio.gather(*(one(job) for job in jobs))

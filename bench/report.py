@@ -1,0 +1,127 @@
+"""The results table (Markdown) and the invariant checks of a results document."""
+
+import os
+import platform
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        value = f"{value:g}" if abs(value) < 1000 else f"{value:.0f}"
+    return f"{value}{unit}"
+
+
+def _met(ok: bool | None) -> str:
+    return "—" if ok is None else ("yes" if ok else "**no**")
+
+
+def rows(scenarios: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """(what, measured, floor, ratio, goal, met) per figure."""
+    out = []
+    lat = scenarios.get("alert_to_page", {})
+    floor = lat.get("floor", {})
+    f_lat, f_tp = floor.get("latency", {}), floor.get("throughput", {})
+    if "alert_to_page" in lat:
+        a = lat["alert_to_page"]
+        out += [
+            ("1 floor: signal-with-start → no-op activity done, p50", _fmt(f_lat.get("p50_ms"), " ms"), "", "1",
+             "", ""),
+            ("1 floor: p99", _fmt(f_lat.get("p99_ms"), " ms"), "", "1", "", ""),
+            ("1 floor: throughput", _fmt(f_tp.get("per_second"), "/s"), "", "1", "", ""),
+            ("2 alert → first page, p50", _fmt(a["latency"]["p50_ms"], " ms"), _fmt(f_lat.get("p50_ms"), " ms"),
+             _fmt(a["p50_ratio"], "×"), "≤ 1.3×", _met(a["p50_ratio"] <= 1.3 if a["p50_ratio"] else None)),
+            ("2 alert → first page, p99", _fmt(a["latency"]["p99_ms"], " ms"), _fmt(f_lat.get("p99_ms"), " ms"),
+             _fmt(a["p99_ratio"], "×"), "≤ 2×", _met(a["p99_ratio"] <= 2 if a["p99_ratio"] else None)),
+            ("2 alert → first page, throughput", _fmt(a["throughput"]["per_second"], "/s"),
+             _fmt(f_tp.get("per_second"), "/s"), _fmt(a["throughput_ratio"], "×"), "", ""),
+            ("2 gateway answer time (one at a time), p99", _fmt(a["gateway_response"]["p99_ms"], " ms"),
+             "", "", "", ""),
+        ]
+    s = scenarios.get("storm", {})
+    if "invariants" in s:
+        inv = s["invariants"]
+        out += [
+            (f"3 storm: incidents ({s['alerts']} alerts, {s['notifications']}×2 notifications)",
+             _fmt(inv["incidents"]), "", "", f"= {inv['expected']}", _met(inv["incidents"] == inv["expected"])),
+            ("3 storm: lost alerts", _fmt(inv["lost_alerts"]), "", "", "0", _met(inv["lost_alerts"] == 0)),
+            ("3 storm: duplicate pages", _fmt(inv["duplicate_pages"]), "", "", "0", _met(inv["duplicate_pages"] == 0)),
+            ("3 storm: gateway response, p99", _fmt(s["gateway_response"]["p99_ms"], " ms"),
+             _fmt(f_lat.get("p99_ms"), " ms"), "", "≤ 50 ms", _met(s["gateway_response"]["p99_ms"] <= 50)),
+            ("3 storm: Temporal calls per distinct snapshot", _fmt(s["calls_per_distinct_snapshot"]), "", "",
+             "≤ 1.1", _met(s["calls_per_distinct_snapshot"] <= 1.1)),
+            ("3 storm: wall time (first request → every alert in its incident)", _fmt(s["wall_seconds"], " s"),
+             "", "", "", ""),
+        ]
+    o = scenarios.get("open_incidents", {})
+    if "invariants" in o:
+        late = o["escalation_lateness"]
+        out += [
+            (f"4 {o['incidents']} open incidents: escalation page lateness, p50", _fmt(late["p50_ms"], " ms"),
+             _fmt(f_lat.get("p50_ms"), " ms"), _fmt(_ratio(late["p50_ms"], f_lat.get("p50_ms")), "×"), "", ""),
+            ("4 escalation page lateness, p99", _fmt(late["p99_ms"], " ms"), _fmt(f_lat.get("p99_ms"), " ms"),
+             _fmt(_ratio(late["p99_ms"], f_lat.get("p99_ms")), "×"), "≤ 1 s",
+             _met(late["p99_ms"] is not None and late["p99_ms"] <= 1000)),
+            ("4 worker RSS", _fmt(o["worker_rss_mb"], " MB"), "", "", "≤ 500 MB", _met(o["worker_rss_mb"] <= 500)),
+            ("4 CPU seconds: server / worker", f"{_fmt(o['server_cpu_seconds'])} / {_fmt(o['worker_cpu_seconds'])}",
+             "", "", "", ""),
+        ]
+    d = scenarios.get("drills", {})
+    if "invariants" in d:
+        ls, syn = d["longest_shipped"], d["synthetic_48h"]
+        out += [
+            (f"5 drill: longest shipped ({ls['name']}, {ls['length_hours']:g} h)", _fmt(ls["wall_seconds"], " s"),
+             "", "", "", ""),
+            ("5 drill: synthetic 48-hour scenario", _fmt(syn["wall_seconds"], " s"), "", "", "≤ 2 s",
+             _met(syn["wall_seconds"] <= 2)),
+        ]
+    return out
+
+
+def _ratio(value, floor):
+    return None if value is None or not floor else round(value / floor, 2)
+
+
+def markdown(document: dict) -> str:
+    lines = [
+        f"# Benchmark results {document['date']} ({document['size']})", "",
+        f"Machine: {document['machine']['cpus']} CPUs, Python {document['machine']['python']}, load average at "
+        f"start {document['machine']['load_average_at_start']}; total wall time {document['wall_seconds']} s.", "",
+        "| figure | measured | floor (same run) | ratio | goal | met |", "|---|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(document["scenarios"])]
+    for name, result in document["scenarios"].items():
+        if "error" in result:
+            lines.append(f"\n**{name} failed:** {result['error']}")
+    return "\n".join(lines) + "\n"
+
+
+INVARIANTS = {
+    "alert_to_page": lambda i: [("incidents paged", i["incidents_paged"], i["expected"]),
+                                ("duplicate primary pages", i["duplicate_primary_pages"], 0)],
+    "storm": lambda i: [("incidents", i["incidents"], i["expected"]), ("started answers", i["started_answers"],
+                                                                       i["expected"]),
+                        ("lost alerts", i["lost_alerts"], 0), ("duplicate pages", i["duplicate_pages"], 0)],
+    "open_incidents": lambda i: [("open incidents", i["incidents_open"], i["expected"]),
+                                 ("escalated incidents", i["escalated"], i["expected"]),
+                                 ("duplicate pages", i["duplicate_pages"], 0)],
+    "drills": lambda i: [("scorecards", i["scorecards"], i["expected"])],
+}
+
+
+def broken_invariants(document: dict) -> list[str]:
+    """Counts and duplicates only — never timings, which depend on the machine."""
+    problems = []
+    for name, result in document["scenarios"].items():
+        if "error" in result:
+            problems.append(f"{name}: {result['error']}")
+            continue
+        for what, got, want in INVARIANTS[name](result["invariants"]):
+            if got != want:
+                problems.append(f"{name}: {what}: {got}, expected {want}")
+    return problems

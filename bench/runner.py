@@ -1,0 +1,35 @@
+"""Runs each scenario on its own fresh stack, one after the other."""
+
+import traceback
+
+from bench.scenarios import drills, latency, open_incidents, storm
+from bench.stack import Stack
+
+SCENARIOS = {
+    "alert_to_page": latency.run,  # scenarios 1 (floor) and 2, measured together
+    "storm": storm.run,
+    "open_incidents": open_incidents.run,
+    "drills": drills.run,
+}
+NO_STACK = {"drills"}  # plays on its own time-skipping test server
+
+
+async def run_all(names: list[str], size: str, keep: bool = False) -> dict:
+    results = {}
+    for name in names:
+        print(f"▶ {name} ({size})", flush=True)
+        if name in NO_STACK:
+            try:
+                results[name] = await SCENARIOS[name](None, size)
+            except Exception as exc:
+                traceback.print_exc()
+                results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        with Stack(name, keep=keep) as stack:
+            try:
+                results[name] = await SCENARIOS[name](stack, size)
+            except Exception as exc:
+                traceback.print_exc()
+                results[name] = {"error": f"{type(exc).__name__}: {exc}", "logs": str(stack.dir)}
+                stack.keep = True
+    return results

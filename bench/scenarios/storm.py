@@ -1,0 +1,96 @@
+"""Scenario 3, alert storm: `groups` alert groups, each sending `notifications` notifications of
+`alerts_per_notification` new alerts, every notification sent twice at once (an HA Alertmanager pair), as
+fast as the gateway answers: all groups at once, each group's next notification as soon as the previous
+pair was answered (Alertmanager never has two notifications of one group in flight). Invariants: exactly
+one incident per group, every alert in its incident, one primary page per incident. Temporal calls are
+counted by the server itself (its /metrics)."""
+
+import asyncio
+import time
+
+from bench import load
+from bench.records import RecordTail
+from bench.stack import Stack
+from bench.stats import summary_ms
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+
+SIZES = {"quick": {"groups": 10, "notifications": 5, "alerts_per_notification": 20, "concurrency": 32},
+         "full": {"groups": 50, "notifications": 10, "alerts_per_notification": 20, "concurrency": 64}}
+CALLS = ("SignalWithStartWorkflowExecution", "StartWorkflowExecution", "SignalWorkflowExecution")
+SETTLE_SECONDS = 120
+METRICS_DELAY_SECONDS = 3  # the server publishes its counters about once a second
+
+
+def _notifications(plan: dict) -> list[list[dict]]:
+    """Per group, its notifications in order; alert fingerprints are unique across the storm."""
+    return [[load.notification(f"storm-{g}", [{"fingerprint": f"storm-{g}-{n}-{a}", "alertname": f"BenchStorm{a}"}
+                                               for a in range(plan["alerts_per_notification"])])
+             for n in range(plan["notifications"])] for g in range(plan["groups"])]
+
+
+async def _temporal_calls(stack: Stack) -> float:
+    return await asyncio.to_thread(
+        lambda: sum(stack.server_metric("service_requests", operation=op, service_name="frontend") for op in CALLS))
+
+
+async def run(stack: Stack, size: str) -> dict:
+    plan = SIZES[size]
+    stack.start_worker()
+    stack.start_gateway()
+    client = await load.temporal_client(stack)
+    groups = _notifications(plan)
+    bodies = [body for group in groups for body in group]
+    expected_alerts = len(bodies) * plan["alerts_per_notification"]
+    answers, response_seconds = [], []
+    calls_before = await _temporal_calls(stack)
+    async with load.gateway_client(stack, connections=plan["concurrency"]) as http:
+        async def post(body: dict) -> dict:
+            began = time.perf_counter()
+            answer = await http.post("/webhooks/alertmanager", json=body)
+            response_seconds.append(time.perf_counter() - began)
+            answer.raise_for_status()
+            return answer.json()
+
+        async def group_sends(group: list[dict]) -> None:
+            for body in group:
+                answers.extend(await asyncio.gather(post(body), post(body)))
+
+        began = time.monotonic()
+        await load.bounded(plan["concurrency"] // 2, [lambda g=g: group_sends(g) for g in groups])
+        send_seconds = time.monotonic() - began
+    await asyncio.sleep(METRICS_DELAY_SECONDS)
+    calls = await _temporal_calls(stack) - calls_before
+    incident_ids = {a["incident_id"] for a in answers}
+    # Every alert must reach its incident's state; signals are asynchronous, so wait for them to land.
+    alerts_seen = 0
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        states = await asyncio.gather(*(client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + i)
+                                        .query(IncidentWorkflow.snapshot) for i in sorted(incident_ids)))
+        alerts_seen = sum(len(s.alerts) for s in states if s is not None)
+        if alerts_seen >= expected_alerts or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    settled_seconds = time.monotonic() - began
+    tail = RecordTail(stack.record_file)
+    await load.wait_for(tail, lambda: len({p["incident_id"] for p in tail.pages()}) >= len(incident_ids), 60,
+                        "a page for every storm incident")
+    await asyncio.sleep(1)  # a duplicate page would come right after the first one
+    tail.poll()
+    pages = [(p["incident_id"], p["tier"]) for p in tail.pages()]
+    visible = (await client.count_workflows("WorkflowType='IncidentWorkflow'")).count
+    return {
+        "notifications": len(bodies), "requests": len(answers), "alerts": expected_alerts,
+        "gateway_response": summary_ms(response_seconds),
+        "temporal_calls": int(calls), "distinct_snapshots": len(bodies),
+        "calls_per_distinct_snapshot": round(calls / len(bodies), 3),
+        "duplicate_answers": sum(a["status"] == "duplicate" for a in answers),
+        "send_seconds": round(send_seconds, 2), "requests_per_second": round(len(answers) / send_seconds, 1),
+        "wall_seconds": round(settled_seconds, 2),
+        "invariants": {
+            "incidents": len(incident_ids), "incidents_in_visibility": visible, "expected": plan["groups"],
+            "started_answers": sum(bool(a["started"]) for a in answers),
+            "alerts_in_incidents": alerts_seen, "lost_alerts": expected_alerts - alerts_seen,
+            "duplicate_pages": len(pages) - len(set(pages)),
+        },
+    }

@@ -1,0 +1,116 @@
+"""`incident action add|done|list`: action items live in the ledger; each open item has its own
+ActionItemWorkflow for the due-date reminder and the weekly nags (docs/learning-loop.md)."""
+
+import contextlib
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+import typer
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from activities.ledger import Ledger, LedgerError
+from cli.common import connect, fail, print_json, run
+from cli.learning_common import incident_key, ledger, policy
+from domain.policy import Policy
+from domain.postmortem import action_due_at
+from domain.records import ActionItem
+from workflows.action_item import ActionItemStart, ActionItemWorkflow, action_workflow_id
+
+Term = Literal["short", "mid", "long"]
+
+
+async def add_action_item(client: Client, task_queue: str, store: Ledger, policy_: Policy, incident_id: str,
+                          title: str, owner: str, due: date, term: Term, by: str, now: datetime) -> ActionItem:
+    item = store.add_action(incident_id, title, owner, due, term, by, now)
+    await client.start_workflow(
+        ActionItemWorkflow.run,
+        ActionItemStart(item=item, remind_at=action_due_at(due, policy_.incident.timezone),
+                        nag_every=policy_.incident.learning.action_items.nag_every),
+        id=action_workflow_id(item), task_queue=task_queue,
+    )
+    return item
+
+
+async def complete_action_item(client: Client, store: Ledger, action_id: int, by: str, now: datetime) -> ActionItem:
+    item = store.complete_action(action_id, by, now)
+    with contextlib.suppress(RPCError):  # the reminder workflow already ended; the ledger is what counts
+        await client.get_workflow_handle(action_workflow_id(item)).signal(ActionItemWorkflow.done, by)
+    return item
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Postmortem action items with owners, due dates and reminders.", no_args_is_help=True)
+    app.add_typer(group, name="action")
+
+    @group.command("add")
+    def add(
+        incident: Annotated[str, typer.Argument(help="Incident id")],
+        title: Annotated[str, typer.Option(help="What will be done")],
+        owner: Annotated[str, typer.Option(help="Who does it (a handle)")],
+        due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD")],
+        term: Annotated[str, typer.Option(help="short | mid | long")] = "short",
+        by: Annotated[str, typer.Option("--by", help="Who adds it")] = "",
+    ) -> None:
+        """Add an action item; prints its id. The owner is reminded on the due date, then weekly."""
+        try:
+            due_date = date.fromisoformat(due)
+        except ValueError:
+            fail(f"--due {due!r}: use a date like 2026-12-01", 2)
+        if term not in ("short", "mid", "long"):
+            fail(f"--term {term!r}: use short, mid or long", 2)
+        if not title.strip() or not owner.strip():
+            fail("--title and --owner must not be empty", 2)
+        store, policy_ = ledger(), policy()
+        from settings import get_settings
+
+        async def body() -> ActionItem:
+            try:
+                return await add_action_item(await connect(), get_settings().task_queue, store, policy_,
+                                             incident_key(incident), title.strip(), owner.strip(), due_date,
+                                             term, (by or owner).strip(), datetime.now(UTC))
+            except LedgerError as exc:
+                fail(str(exc))
+
+        print(run(body).id)
+
+    @group.command("done")
+    def done(
+        action_id: Annotated[int, typer.Argument(metavar="AID", help="Action item id from `incident action list`")],
+        by: Annotated[str, typer.Option("--by", help="Who finished it")],
+    ) -> None:
+        """Mark an action item done: its reminders stop."""
+        store = ledger()
+
+        async def body() -> ActionItem:
+            try:
+                return await complete_action_item(await connect(), store, action_id, by.strip(), datetime.now(UTC))
+            except LedgerError as exc:
+                fail(str(exc))
+
+        item = run(body)
+        print(f"#{item.id} done by {item.done_by}: {item.title}")
+
+    @group.command("list")
+    def list_(
+        open_: Annotated[bool, typer.Option("--open", help="Only items not done")] = False,
+        owner: Annotated[str | None, typer.Option(help="Only this owner's items")] = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Action items, soonest due first."""
+        items = ledger().actions(open_only=open_, owner=owner)
+        if as_json:
+            print_json([i.model_dump(mode="json") for i in items])
+            return
+        from rich.table import Table
+
+        from cli.common import console
+
+        today = datetime.now(UTC).date()
+        table = Table(title="Action items")
+        for column in ("id", "incident", "term", "title", "owner", "due", "status"):
+            table.add_column(column)
+        for i in items:
+            status = "[red]overdue[/]" if i.overdue(today) else i.status
+            table.add_row(str(i.id), i.incident_id, i.term, i.title, i.owner, str(i.due), status)
+        console.print(table if items else "No action items.")

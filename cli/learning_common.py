@@ -1,0 +1,60 @@
+"""What the learning-loop commands share: the ledger and policy as configured, clear errors."""
+
+from activities.ledger import Ledger, LedgerError, open_ledger
+from activities.policy_loader import PolicyError, load_policy
+from cli.common import fail
+from domain.policy import Policy
+
+
+def ledger() -> Ledger:
+    try:
+        return open_ledger()
+    except LedgerError as exc:
+        fail(str(exc), 2)
+    except Exception as exc:  # unreachable database, bad URL: one line, not a traceback
+        fail(f"cannot open the incident ledger: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
+def policy() -> Policy:
+    from settings import get_settings
+
+    try:
+        return load_policy(get_settings().policy_dir)
+    except PolicyError as exc:
+        fail("the policy is invalid:\n" + str(exc), 2)
+
+
+def incident_key(text: str) -> str:
+    from workflows.incident import WORKFLOW_ID_PREFIX
+
+    return text.removeprefix(WORKFLOW_ID_PREFIX)
+
+
+def compliance_summary(state) -> str | None:
+    """`Procedure compliance: 60% (…)` for a resolved incident, reading its postmortem from the ledger
+    when the ledger is reachable; None while the incident is open."""
+    from datetime import UTC, datetime
+
+    from activities.policy_loader import PolicyError, load_policy
+    from domain.compliance import compliance
+    from settings import get_settings
+
+    if state.phase.is_open:
+        return None
+    try:
+        policy_ = load_policy(get_settings().policy_dir)
+    except PolicyError:
+        return None
+    try:
+        postmortem = open_ledger().postmortem(state.id)
+    except Exception:  # no ledger here: the postmortem step shows as pending
+        postmortem = None
+    result = compliance(policy_, state, postmortem, datetime.now(UTC))
+    missed = [f"{s.name}{f' ({s.detail})' if s.detail else ''}" for s in result.steps if s.ok is False]
+    pending = [s.name for s in result.steps if s.ok is None]
+    text = f"Procedure compliance: {result.percent} of steps done on time"
+    if missed:
+        text += "\n  missed: " + "; ".join(missed)
+    if pending:
+        text += "\n  pending: " + "; ".join(pending)
+    return text

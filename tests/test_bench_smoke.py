@@ -1,0 +1,55 @@
+"""`python -m bench --quick`: every scenario runs on a real stack (dev server, worker, gateway subprocesses)
+and its invariants hold — counts and no duplicates. Timings are the benchmark's business, never a test's."""
+
+import json
+import subprocess
+import sys
+
+from bench import report
+from bench.runner import SCENARIOS
+from tests.conftest import PROJECT
+
+
+def test_every_quick_scenario_runs_and_keeps_its_invariants(tmp_path):
+    finished = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)], cwd=PROJECT,
+                              capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-5000:]
+    [result_file] = tmp_path.glob("*-quick.json")
+    document = json.loads(result_file.read_text())
+    scenarios = document["scenarios"]
+    assert set(scenarios) == set(SCENARIOS)
+    assert report.broken_invariants(document) == []
+
+    latency = scenarios["alert_to_page"]
+    assert latency["invariants"]["incidents_paged"] == latency["invariants"]["expected"] > 0
+    assert latency["alert_to_page"]["latency"]["n"] == latency["floor"]["latency"]["n"] > 0
+
+    storm = scenarios["storm"]
+    assert storm["invariants"]["incidents"] == storm["invariants"]["expected"] == 10
+    assert storm["invariants"]["lost_alerts"] == 0 and storm["invariants"]["alerts_in_incidents"] == storm["alerts"]
+    assert storm["invariants"]["duplicate_pages"] == 0
+    assert storm["duplicate_answers"] == storm["notifications"]  # each HA twin answered `duplicate`
+    assert storm["temporal_calls"] >= storm["distinct_snapshots"]  # counted by the server: nothing skipped
+
+    opened = scenarios["open_incidents"]
+    assert opened["invariants"]["escalated"] == opened["incidents"] == opened["invariants"]["incidents_open"]
+    assert opened["escalation_lateness"]["n"] == opened["incidents"]
+
+    drills = scenarios["drills"]
+    assert drills["synthetic_48h"]["simulated_hours"] == 48
+    assert drills["synthetic_48h"]["pages"] > 0
+
+    table = (tmp_path / result_file.name.replace(".json", ".md")).read_text()
+    assert "| figure | measured | floor (same run) |" in table and "synthetic 48-hour" in table
+
+
+def test_broken_invariants_are_reported():
+    document = {"scenarios": {
+        "storm": {"invariants": {"incidents": 51, "expected": 50, "started_answers": 50, "lost_alerts": 3,
+                                 "duplicate_pages": 0}},
+        "drills": {"error": "RuntimeError: no test server"},
+    }}
+    assert report.broken_invariants(document) == [
+        "storm: incidents: 51, expected 50", "storm: lost alerts: 3, expected 0",
+        "drills: RuntimeError: no test server",
+    ]
