@@ -4,6 +4,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Sequence
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -72,6 +73,9 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities_for(channels, client, overrides, remediation, learning),
+        # A stopping worker lets running activities (a ledger write, a page) finish instead of abandoning
+        # them mid-flight until their start-to-close timeout.
+        graceful_shutdown_timeout=timedelta(seconds=10),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),

@@ -69,6 +69,7 @@ class Stack:
         self.floor_record_file = self.dir / "floor.jsonl"
         self.processes: dict[str, subprocess.Popen] = {}
         self.gateway_url: str | None = None
+        self.worker_command = [sys.executable, "-m", "worker"]
 
     # ── processes ────────────────────────────────────────────────────────────────────────────────
     def _env(self, **extra: str) -> dict[str, str]:
@@ -106,7 +107,7 @@ class Stack:
 
     def start_worker(self, policy_dir: Path | None = None) -> None:
         extra = {"INCIDENTFLOW_POLICY_DIR": str(policy_dir)} if policy_dir else {}
-        self._spawn("worker", [sys.executable, "-m", "worker"], self._env(**extra, **self.worker_env))
+        self._spawn("worker", self.worker_command, self._env(**extra, **self.worker_env))
         self._wait_for_log("worker", "worker ready")
 
     def start_floor_worker(self) -> None:

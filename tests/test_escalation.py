@@ -20,7 +20,8 @@ def expected_pages_unanswered(policy: Policy, severity: Severity) -> list[tuple[
     planned = [(0, Tier.PRIMARY)]
     if policy.oncall.escalation.acknowledge_escalates_to_next_tier:
         planned.append((int(level.response_time.total_seconds()), Tier.SECONDARY))
-    planned += [(int(r.after.total_seconds()), r.tier) for r in policy.oncall.escalation.rules if severity in r.severities]
+    rules = [r for r in policy.oncall.escalation.rules if severity in r.severities]
+    planned += [(int(r.after.total_seconds()), r.tier) for r in rules]
     pages, engaged = [], set()
     for at, tier in sorted(planned, key=lambda p: (p[0], p[1].level)):
         if tier not in engaged:

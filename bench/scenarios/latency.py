@@ -14,6 +14,7 @@ from bench.stack import Stack
 from bench.stats import ratio, summary_ms
 
 SIZES = {"quick": {"samples": 10, "warmup": 2, "count": 30, "concurrency": 10},
+         "tune": {"samples": 60, "warmup": 5, "count": 150, "concurrency": 20},
          "full": {"samples": 200, "warmup": 10, "count": 400, "concurrency": 20}}
 WAIT_SECONDS = 60
 
