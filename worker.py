@@ -26,12 +26,13 @@ from workflows.handover import HandoverWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.oncall_report import OnCallReportWorkflow
 from workflows.postmortem import PostmortemWorkflow
+from workflows.review import ReviewWorkflow
 from workflows.runbook import RunbookWorkflow
 
 log = logging.getLogger("incidentflow.worker")
 
 WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWorkflow, RunbookWorkflow,
-             PostmortemWorkflow, ActionItemWorkflow]
+             PostmortemWorkflow, ActionItemWorkflow, ReviewWorkflow]
 # Pure, deterministic modules shared with activities: imported once, not re-imported per workflow run.
 PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "yaml", "activities", "settings")
 

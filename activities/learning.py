@@ -43,6 +43,19 @@ class PublishRequest(BaseModel):
     recurrence_window_days: float = 90
 
 
+class ReviewRequest(BaseModel):
+    policy: Policy
+    kind: str  # weekly | monthly
+    period: str
+    at: datetime
+
+
+class ReviewWritten(BaseModel):
+    markdown: str
+    markdown_path: str
+    chart_path: str
+
+
 class ActionReminder(BaseModel):
     action_id: int
     at: datetime
@@ -144,6 +157,19 @@ class LedgerActivities:
     async def note_action_reminder(self, reminder: ActionReminder) -> None:
         await asyncio.to_thread(self.ledger.note_action_reminder, reminder.action_id, reminder.at)
 
+    @activity.defn
+    async def write_review(self, request: ReviewRequest) -> ReviewWritten:
+        """The weekly/monthly review as Markdown + PNG in `<data dir>/reports/` (for the review bot)."""
+        from activities.reports import write_report
+        from domain.reports import parse_period
+
+        period = parse_period(request.kind, request.period, request.policy.incident.timezone, request.at)
+        written = await asyncio.to_thread(write_report, self.ledger, request.policy, period,
+                                          self.data_dir / "reports", request.at)
+        return ReviewWritten(markdown=written.markdown, markdown_path=written.markdown_path,
+                             chart_path=written.chart_path)
+
     def all(self) -> list:
         return [self.record_incident, self.draft_postmortem, self.note_postmortem_reminder,
-                self.mark_postmortem_missed, self.publish_postmortem, self.action_item, self.note_action_reminder]
+                self.mark_postmortem_missed, self.publish_postmortem, self.action_item, self.note_action_reminder,
+                self.write_review]

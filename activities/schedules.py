@@ -25,9 +25,12 @@ from temporalio.client import (
 from domain.policy import WEEKDAYS, Policy
 from workflows.handover import HANDOVER_WORKFLOW_ID, HandoverRequest, HandoverWorkflow
 from workflows.oncall_report import REPORT_WORKFLOW_ID, OnCallReportWorkflow, ReportRequest
+from workflows.review import MONTHLY_REVIEW_WORKFLOW_ID, WEEKLY_REVIEW_WORKFLOW_ID, ReviewJob, ReviewWorkflow
 
 HANDOVER_SCHEDULE_ID = "incidentflow-oncall-handover"
 REPORT_SCHEDULE_ID = "incidentflow-oncall-report"
+WEEKLY_REVIEW_SCHEDULE_ID = "incidentflow-review-weekly"
+MONTHLY_REVIEW_SCHEDULE_ID = "incidentflow-review-monthly"
 CATCHUP_WINDOW = timedelta(hours=6)  # a server down over Monday 09:00 still sends the handover that morning
 
 
@@ -44,6 +47,17 @@ def weekly_spec(policy: Policy) -> ScheduleSpec:
     calendar = ScheduleCalendarSpec(
         second=[ScheduleRange(at.second)], minute=[ScheduleRange(at.minute)], hour=[ScheduleRange(at.hour)],
         day_of_week=[ScheduleRange(temporal_weekday)], comment="team on-call handover",
+    )
+    return ScheduleSpec(calendars=[calendar], time_zone_name=rotation.timezone)
+
+
+def monthly_spec(policy: Policy) -> ScheduleSpec:
+    """The first day of each month at the handover time (the monthly review)."""
+    rotation = policy.oncall.rotation
+    at = rotation.handover_time
+    calendar = ScheduleCalendarSpec(
+        second=[ScheduleRange(at.second)], minute=[ScheduleRange(at.minute)], hour=[ScheduleRange(at.hour)],
+        day_of_month=[ScheduleRange(1)], comment="monthly incident review",
     )
     return ScheduleSpec(calendars=[calendar], time_zone_name=rotation.timezone)
 
@@ -73,6 +87,22 @@ def desired_schedules(policy: Policy, task_queue: str, policy_dir: str | None = 
             ),
             spec=spec, policy=schedule_policy,
         ),
+        WEEKLY_REVIEW_SCHEDULE_ID: Schedule(
+            action=ScheduleActionStartWorkflow(
+                ReviewWorkflow.run, ReviewJob(kind="weekly", policy_dir=policy_dir), id=WEEKLY_REVIEW_WORKFLOW_ID,
+                task_queue=task_queue, execution_timeout=timedelta(hours=1),
+                static_summary="주간 리뷰: weekly incident review",
+            ),
+            spec=spec, policy=schedule_policy,
+        ),
+        MONTHLY_REVIEW_SCHEDULE_ID: Schedule(
+            action=ScheduleActionStartWorkflow(
+                ReviewWorkflow.run, ReviewJob(kind="monthly", policy_dir=policy_dir), id=MONTHLY_REVIEW_WORKFLOW_ID,
+                task_queue=task_queue, execution_timeout=timedelta(hours=1),
+                static_summary="월간 리뷰: monthly incident review",
+            ),
+            spec=monthly_spec(policy), policy=schedule_policy,
+        ),
     }
 
 
@@ -91,5 +121,7 @@ async def ensure_schedules(client: Client, policy: Policy, task_queue: str,
 
             await client.get_schedule_handle(schedule_id).update(replace)
             action = "updated"
-        results.append(ScheduleSync(id=schedule_id, action=action, when=describe_when(policy)))
+        when = describe_when(policy) if schedule_id != MONTHLY_REVIEW_SCHEDULE_ID else (
+            f"1st of every month {policy.oncall.rotation.handover_time:%H:%M} {policy.oncall.rotation.timezone}")
+        results.append(ScheduleSync(id=schedule_id, action=action, when=when))
     return results

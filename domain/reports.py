@@ -288,3 +288,13 @@ def render_markdown(report: Report, chart_file: str | None = None) -> str:
     out += ["", "## Trend: incidents per week", "", "| Week | Incidents |", "|---|---|"]
     out += [f"| {w.week} | {w.count} |" for w in report.weekly_counts]
     return "\n".join(out) + "\n"
+
+
+def previous_period_label(kind: PeriodKind, now: datetime, zone: str) -> str:
+    """The period that just ended: last ISO week on a Monday run, last month on the 1st."""
+    local = now.astimezone(ZoneInfo(zone)).date()
+    if kind == "weekly":
+        iso = (local - timedelta(days=7)).isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    last_month = local.replace(day=1) - timedelta(days=1)
+    return f"{last_month.year}-{last_month.month:02d}"

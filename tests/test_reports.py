@@ -81,3 +81,31 @@ def test_a_period_without_incidents_reports_no_data_instead_of_failing(filled, p
 def test_bad_periods_are_named(policy, kind, text, problem):
     with pytest.raises(ValueError, match=problem):
         parse_period(kind, text, policy.incident.timezone, NOW)
+
+
+async def test_review_bot_writes_the_weekly_review_and_posts_it(filled, policy, tmp_path, time_env, recorder,
+                                                                task_queue):
+    from activities.learning import LedgerActivities
+    from worker import build_worker
+    from workflows.review import ReviewJob, ReviewWorkflow
+
+    async with build_worker(time_env.client, task_queue, [recorder], learning=LedgerActivities(filled, tmp_path)):
+        written = await time_env.client.execute_workflow(
+            ReviewWorkflow.run, ReviewJob(kind="weekly", period=PERIOD), id=f"review-{task_queue}",
+            task_queue=task_queue,
+        )
+    assert written.markdown_path.endswith("reports/incident-review-2026-W47.md")
+    assert Image.open(written.chart_path).format == "PNG"
+    posted = [r for r in recorder.read() if r["type"] == "message" and r["kind"] == "report"]
+    assert len(posted) == 1
+    assert "## Procedure compliance: 26%" in posted[0]["text"] and "**missed deadline: 1**" in posted[0]["text"]
+
+
+def test_previous_period_is_the_one_that_just_ended():
+    from datetime import UTC, datetime
+
+    from domain.reports import previous_period_label
+
+    monday_0900_seoul = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+    assert previous_period_label("weekly", monday_0900_seoul, "Asia/Seoul") == "2026-W47"
+    assert previous_period_label("monthly", datetime(2026, 12, 1, 0, 0, tzinfo=UTC), "Asia/Seoul") == "2026-11"
