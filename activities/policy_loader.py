@@ -50,10 +50,32 @@ def load_policy(directory: Path | str) -> Policy:
     return Policy(**parts)
 
 
+_snapshots: dict[Path, tuple[tuple, Policy]] = {}
+
+
+def _file_versions(directory: Path) -> tuple:
+    versions = []
+    for name in (INCIDENT_FILE, ONCALL_FILE):
+        try:
+            stat = (directory / name).stat()
+            versions.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+        except OSError:
+            versions.append(None)
+    return tuple(versions)
+
+
 @activity.defn
 async def load_policy_snapshot(directory: str | None) -> Policy:
     """The policy an incident keeps for its whole life (PagerDuty does the same with escalation policies).
-    None means the worker's configured policy directory."""
+    None means the worker's configured policy directory. Parsed once per version of the files: reading and
+    validating the YAML was a third of the time from alert to first page (docs/performance.md)."""
     from settings import get_settings
 
-    return load_policy(directory or get_settings().policy_dir)
+    path = Path(directory or get_settings().policy_dir).resolve()
+    versions = _file_versions(path)
+    cached = _snapshots.get(path)
+    if cached is not None and cached[0] == versions:
+        return cached[1]
+    policy = load_policy(path)
+    _snapshots[path] = (versions, policy)
+    return policy

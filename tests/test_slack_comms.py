@@ -36,6 +36,7 @@ async def test_declare_creates_channel_invites_on_call_and_posts_header_with_but
         incident_id = handle.id.removeprefix("incident-")
         channel, header = await eventually(lambda: header_of(slack, incident_id), "the header message")
         state = await eventually(lambda: _with_room(time_env.client, incident_id), "the room in workflow state")
+        await handle.terminate("test over")
 
     assert channel.name == f"inc-{incident_id}"
     assert state.room.channel == channel.id and state.room.ts == header["ts"]
@@ -74,6 +75,7 @@ async def test_phase_changes_update_the_same_header_and_thread_every_decision(ti
         await eventually(lambda: "mitigated" in header["text"], "the header to show the mitigated phase")
         replies = await eventually(lambda: len(slack.replies(channel, header["ts"])) >= 3 and
                                    slack.replies(channel, header["ts"]), "threaded replies")
+        await handle.terminate("test over")
 
     updates = slack.calls_of("chat.update")
     assert updates and {(c.args["channel"], c.args["ts"]) for c in updates} == {(channel.id, header["ts"])}
@@ -97,6 +99,7 @@ async def test_rate_limit_retries_after_retry_after_and_lost_answers_post_once(t
         channel, header = header_of(slack, incident_id)
         await eventually(lambda: any("paged primary" in r["text"] for r in slack.replies(channel, header["ts"])),
                          "the page note in the thread", timeout=30)
+        await handle.terminate("test over")
 
     posts = [c for c in slack.calls_of("chat.postMessage", ok_only=False) if is_header(c.args)]
     limited, retried = posts[0], posts[1]

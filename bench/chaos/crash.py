@@ -1,0 +1,244 @@
+"""R1 crash chaos: N Sev1 incidents on a real Temporal dev server while the worker is killed with SIGKILL at
+random moments (pending timers, page activities in flight, acknowledgements arriving as updates) and
+restarted. Checks: no incident lost, every page the policy calls for delivered exactly once at the recording
+channel, and how late each escalation fired after the worker came back.
+
+    python -m bench.chaos.crash --incidents 100 --kills 20 --seed 7
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from activities.channels import RecordingChannel
+from activities.policy_loader import load_policy
+from bench.chaos.processes import DevServer, WorkerProcess, stack_env
+from domain import decisions as d
+from domain.incident import IncidentStart, IncidentState
+from domain.severity import Severity, Tier
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+
+ACK_TIMEOUT_RULE = "ack-timeout"
+
+
+@dataclass
+class CrashReport:
+    incidents: int
+    kills: int
+    lost_incidents: list[str] = field(default_factory=list)
+    expected_pages: int = 0
+    delivered_pages: int = 0
+    missing_pages: list[str] = field(default_factory=list)
+    duplicate_pages: list[str] = field(default_factory=list)
+    acknowledged: int = 0
+    resolved: int = 0
+    worker_restart_seconds_max: float = 0.0
+    lateness_seconds: list[float] = field(default_factory=list)  # per page, after the worker was back
+    pages_while_worker_down: int = 0
+    duration_seconds: float = 0.0
+
+    @property
+    def max_lateness(self) -> float:
+        return max(self.lateness_seconds, default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost_incidents or self.missing_pages or self.duplicate_pages)
+
+    def summary(self) -> dict:
+        late = sorted(self.lateness_seconds)
+        return {
+            **{k: v for k, v in asdict(self).items() if k != "lateness_seconds"},
+            "lateness_p50": round(late[len(late) // 2], 3) if late else None,
+            "lateness_max": round(self.max_lateness, 3),
+            "lateness_min": round(min(late), 3) if late else None,
+            "ok": self.ok,
+        }
+
+
+class UpTimes:
+    """When a worker was polling: [ready, killed) intervals. An escalation due while none was up is measured
+    from the moment the next one became ready ("after recovery")."""
+
+    def __init__(self) -> None:
+        self.intervals: list[list[float]] = []
+
+    def up(self, at: float) -> None:
+        self.intervals.append([at, float("inf")])
+
+    def down(self, at: float) -> None:
+        self.intervals[-1][1] = at
+
+    def effective_due(self, due: float) -> tuple[float, bool]:
+        for ready, killed in self.intervals:
+            if ready <= due < killed:
+                return due, True
+        later = [ready for ready, _ in self.intervals if ready > due]
+        return (min(later) if later else due), False
+
+
+def due_offsets(policy, severity: Severity) -> dict[str, float]:
+    """Rule id → seconds after detection, from the policy the worker runs."""
+    level = policy.severity(severity)
+    offsets = {ACK_TIMEOUT_RULE: level.response_time.total_seconds()}
+    offsets.update({r.id: r.after.total_seconds() for r in policy.oncall.escalation.rules if severity in r.severities})
+    return offsets
+
+
+def expected_tiers(policy, severity: Severity) -> set[str]:
+    tiers = {Tier.PRIMARY.value}
+    if policy.oncall.escalation.acknowledge_escalates_to_next_tier:
+        tiers.add(Tier.SECONDARY.value)
+    tiers |= {r.tier.value for r in policy.oncall.escalation.rules if severity in r.severities}
+    return tiers
+
+
+async def _decide(client: Client, incident_id: str, decision, timeout: float = 90) -> None:
+    handle = client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_id)
+    deadline = time.monotonic() + timeout
+    while True:  # while no worker is up the update waits; an RPC deadline is retried like a user would
+        try:
+            await asyncio.wait_for(handle.execute_update(IncidentWorkflow.decide, decision), 30)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _snapshot(client: Client, incident_id: str) -> IncidentState | None:
+    handle = client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_id)
+    for _ in range(60):
+        try:
+            return await asyncio.wait_for(handle.query(IncidentWorkflow.snapshot), 15)
+        except Exception:
+            await asyncio.sleep(1)
+    return None
+
+
+async def run(incidents: int = 100, kills: int = 20, seed: int = 7, divisor: int = 60, ack_share: float = 0.3,
+              workdir: Path | None = None) -> CrashReport:
+    rng = random.Random(seed)
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="chaos-r1-"))
+    server = DevServer(workdir / "temporal")
+    server.start()
+    env = stack_env(server, workdir, divisor=divisor)
+    policy = load_policy(Path(env["INCIDENTFLOW_POLICY_DIR"]))
+    offsets = due_offsets(policy, Severity.SEV1)
+    horizon = max(offsets.values())  # the last escalation of an unresolved Sev1
+    recorder = RecordingChannel(Path(env["INCIDENTFLOW_RECORD_FILE"]))
+    worker = WorkerProcess(env, workdir / "worker.log")
+    report = CrashReport(incidents=incidents, kills=kills)
+    uptimes = UpTimes()
+    began = time.time()
+    try:
+        client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+        worker.start()
+        uptimes.up(worker.ready_at)
+        run_id = f"r1{seed}{int(began) % 100000}"
+        ids = [f"{run_id}-{i:03d}" for i in range(incidents)]
+        declare_span = max(5.0, incidents * 0.15)  # incidents keep arriving while the worker dies
+        chaos_span = declare_span + horizon + 5
+
+        async def declare(i: int, incident_id: str) -> None:
+            await asyncio.sleep(declare_span * i / incidents)
+            start = IncidentStart(id=incident_id, title=f"chaos {i}", service="payments", severity=Severity.SEV1,
+                                  declared_by="chaos")
+            await client.start_workflow(IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + incident_id,
+                                        task_queue=env["INCIDENTFLOW_TASK_QUEUE"])
+            if rng.random() < ack_share:  # acknowledgements arrive as updates, some while no worker is up
+                await asyncio.sleep(rng.uniform(0.5, horizon))
+                await _decide(client, incident_id, d.Acknowledge(by="chaos"))
+                report.acknowledged += 1
+
+        async def chaos() -> None:
+            moments = sorted(rng.uniform(1, chaos_span) for _ in range(kills))
+            for moment in moments:
+                await asyncio.sleep(max(0.0, began + moment - time.time()))
+                uptimes.down(await asyncio.to_thread(worker.kill))
+                await asyncio.sleep(rng.uniform(0.2, 3.0))
+                await asyncio.to_thread(worker.start)
+                uptimes.up(worker.ready_at)
+                report.worker_restart_seconds_max = max(report.worker_restart_seconds_max,
+                                                        worker.ready_at - worker.started_at)
+
+        await asyncio.gather(chaos(), *(declare(i, x) for i, x in enumerate(ids)))
+        # let the last incident's last escalation come due with a worker up
+        await asyncio.sleep(max(0.0, began + declare_span + horizon + 5 - time.time()))
+        await _check(client, ids, policy, offsets, recorder, uptimes, report)
+        for incident_id in ids:
+            await _decide(client, incident_id, d.Resolve(by="chaos", summary="chaos run over"))
+        for incident_id in ids:
+            state = await _snapshot(client, incident_id)
+            report.resolved += state is not None and state.phase.value == "resolved"
+        report.duration_seconds = round(time.time() - began, 1)
+    finally:
+        worker.stop()
+        server.stop()
+    return report
+
+
+async def _check(client, ids, policy, offsets, recorder, uptimes, report) -> None:
+    delivered: dict[tuple[str, str], list[dict]] = {}
+    tiers = expected_tiers(policy, Severity.SEV1)
+    deadline = time.monotonic() + 60
+    states: dict[str, IncidentState | None] = {}
+    while True:  # a page due right at the end may still be on its way
+        states = {i: await _snapshot(client, i) for i in ids}
+        if all(s is not None and {p.tier.value for p in s.pages} >= tiers for s in states.values()):
+            break
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+    await asyncio.sleep(2)  # nothing more may arrive
+    for record in recorder.pages():
+        delivered.setdefault((record["incident_id"], record["tier"]), []).append(record)
+    for incident_id, state in states.items():
+        if state is None:
+            report.lost_incidents.append(incident_id)
+            continue
+        detected = state.detected_at.timestamp()
+        rule_of = {e.tier.value: e.rule for e in state.escalations if e.paged}
+        for tier in sorted(tiers):
+            report.expected_pages += 1
+            got = delivered.get((incident_id, tier), [])
+            if not got:
+                report.missing_pages.append(f"{incident_id}/{tier}")
+                continue
+            if len(got) > 1:
+                report.duplicate_pages.append(f"{incident_id}/{tier} ×{len(got)}")
+            page = next((p for p in state.pages if p.tier.value == tier), None)
+            if page is None or tier == Tier.PRIMARY.value:
+                continue
+            due = detected + offsets[rule_of.get(tier, ACK_TIMEOUT_RULE)]
+            effective, worker_was_up = uptimes.effective_due(due)
+            report.pages_while_worker_down += not worker_was_up
+            report.lateness_seconds.append(page.at.timestamp() - effective)
+        report.delivered_pages += sum(len(delivered.get((incident_id, t), [])) for t in tiers)
+    extra = {key for key in delivered if key[0] in states and key[1] not in tiers}
+    report.duplicate_pages += [f"{i}/{t} (unexpected tier)" for i, t in sorted(extra)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--incidents", type=int, default=100)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--divisor", type=int, default=60, help="policy durations divided by this (60: 1h → 60s)")
+    args = parser.parse_args()
+    report = asyncio.run(run(args.incidents, args.kills, args.seed, args.divisor))
+    print(json.dumps(report.summary(), indent=2), flush=True)
+    os._exit(0 if report.ok else 1)  # not SystemExit: the Temporal SDK can abort at interpreter exit
+
+
+if __name__ == "__main__":
+    main()
