@@ -77,6 +77,9 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
         # A stopping worker lets running activities (a ledger write, a page) finish instead of abandoning
         # them mid-flight until their start-to-close timeout.
         graceful_shutdown_timeout=timedelta(seconds=10),
+        # A killed worker's sticky queue holds its workflows' next tasks until this runs out (SDK default 10 s):
+        # a timer due while it was down would fire that late after a restart (bench/chaos/crash.py measures it).
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 
+from activities.incident_reader import read_states
 from activities.overrides import OverrideStore
 from domain.handover import ActionItemDue, Followups, PostmortemDue
 from domain.incident import IncidentState
@@ -37,24 +38,11 @@ async def fetch_incident_records(client: Client, since: datetime, until: datetim
                                  slim: bool = True) -> list[IncidentState]:
     """Incidents open now or closed since `since` (and started before `until`). `slim` drops the timeline,
     alerts and checklist, which the bots do not need, to keep activity results small."""
-    from workflows.incident import IncidentWorkflow
-
     query = (f"WorkflowType = 'IncidentWorkflow' AND (ExecutionStatus = 'Running' OR CloseTime >= "
              f"'{_rfc3339(since)}')")
     if until is not None:
         query += f" AND StartTime < '{_rfc3339(until)}'"
-    states: list[IncidentState] = []
-    async for execution in client.list_workflows(query):
-        handle = client.get_workflow_handle_for(IncidentWorkflow.run, execution.id, run_id=execution.run_id)
-        if execution.status == WorkflowExecutionStatus.COMPLETED:
-            state = await handle.result()
-        elif execution.status == WorkflowExecutionStatus.RUNNING:
-            state = await handle.query(IncidentWorkflow.snapshot)
-        else:
-            continue
-        if state is None:
-            continue
-        states.append(state)
+    states = await read_states(client, query)
     known = {s.id for s in states}
     states += [s for s in await asyncio.to_thread(ledger_records, since, until) if s.id not in known]
     if slim:

@@ -15,7 +15,8 @@ from gateway.tokens import usage as token_usage
 from settings import get_settings
 from workflows import search
 
-# Measured on this 2-core box: ~2.3x the workflow throughput of the default SQLite settings.
+# Measured on this 2-core box: ~2.3x the workflow throughput of the default SQLite settings; `python -m bench.tune`
+# found nothing better (synchronous=1, history.shardIOConcurrency, worker slot limits): docs/performance.md.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=0")
 
 

@@ -1,16 +1,14 @@
 """Incident commands: declare, ack, assign, severity, note, mitigated, resolve, close, escalate, list, show."""
 
-import asyncio
 import re
 import secrets
-import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.service import RPCError
 
+from activities.incident_reader import read_states
 from cli.common import connect, fail, incident_handle, incident_id, print_json, run, workflow_id
 from cli.render import render_incident, render_list
 from domain import decisions as d
@@ -19,7 +17,6 @@ from domain.severity import Role, Severity
 from settings import get_settings
 from workflows.incident import IncidentWorkflow
 
-QUERY_TIMEOUT = timedelta(seconds=5)
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
 Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident declare` / `incident list`")]
 
@@ -185,28 +182,12 @@ async def fetch_state(handle) -> IncidentState:
 
 
 async def fetch_incidents(open_only: bool, client=None) -> list[IncidentState]:
-    """Incidents from Temporal's visibility; running ones answer a query, finished ones give their result.
-    One incident that cannot answer (no worker for it) is reported on stderr and skipped, not waited on."""
+    """Incidents from Temporal's visibility, newest first; one that cannot answer is skipped with a warning."""
     client = client or await connect()
     query = "WorkflowType = 'IncidentWorkflow'"
     if open_only:
         query += " AND ExecutionStatus = 'Running'"
-    executions = [e async for e in client.list_workflows(query)]
-    answers = await asyncio.gather(*(_state_of(client, e) for e in executions))
-    return sorted((s for s in answers if s is not None), key=lambda s: s.detected_at, reverse=True)
-
-
-async def _state_of(client, execution) -> IncidentState | None:
-    handle = client.get_workflow_handle_for(IncidentWorkflow.run, execution.id, run_id=execution.run_id)
-    try:
-        if execution.status == WorkflowExecutionStatus.COMPLETED:
-            return await asyncio.wait_for(handle.result(), timeout=QUERY_TIMEOUT.total_seconds())
-        if execution.status == WorkflowExecutionStatus.RUNNING:
-            return await handle.query(IncidentWorkflow.snapshot, rpc_timeout=QUERY_TIMEOUT)
-    except (RPCError, TimeoutError) as exc:
-        print(f"warning: incident {incident_id(execution.id)} did not answer ({exc}); is a worker running?",
-              file=sys.stderr)
-    return None
+    return sorted(await read_states(client, query), key=lambda s: s.detected_at, reverse=True)
 
 
 def state_json(state: IncidentState) -> dict:

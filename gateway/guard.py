@@ -4,6 +4,7 @@ so an unauthenticated caller learns nothing about its payload and nothing from i
 
 import hashlib
 import hmac
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,6 +12,7 @@ from gateway.errors import rejection
 from gateway.metrics import Metrics
 
 MAX_BODY_BYTES = 1024 * 1024
+SIGNATURE_WINDOW_SECONDS = 300  # like Slack's: an older signed timestamp is refused, and so is a signature seen twice
 PROTECTED_PREFIXES = ("/webhooks/", "/api/")
 
 
@@ -39,6 +41,7 @@ class Guard:
         self.tokens = tokens
         self.grafana_secret = grafana_secret
         self.grafana_timestamp_header = grafana_timestamp_header
+        self._seen_signatures: dict[str, float] = {}  # signature → when it stops being fresh anyway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,6 +131,26 @@ class Guard:
         expected = grafana_signature(self.grafana_secret, body, timestamp)
         if not hmac.compare_digest(presented.encode(), expected.encode()):
             return rejection(self.metrics, 401, "bad_signature", "X-Grafana-Alerting-Signature does not match the body")
+        if timestamp is not None:
+            return self._check_fresh(timestamp, presented)
+        return None
+
+    def _check_fresh(self, timestamp: str, signature: str):
+        """With a signed timestamp a captured request cannot be replayed: too old, or already seen, is refused."""
+        try:
+            signed_at = float(timestamp)
+        except ValueError:
+            return rejection(self.metrics, 401, "bad_signature", f"{self.grafana_timestamp_header} is not a Unix time")
+        if signed_at > 1e11:  # milliseconds
+            signed_at /= 1000
+        now = time.time()
+        if abs(now - signed_at) > SIGNATURE_WINDOW_SECONDS:
+            return rejection(self.metrics, 401, "bad_signature",
+                             f"signature timestamp is more than {SIGNATURE_WINDOW_SECONDS} s old (or in the future)")
+        self._seen_signatures = {s: until for s, until in self._seen_signatures.items() if until > now}
+        if signature in self._seen_signatures:
+            return rejection(self.metrics, 401, "bad_signature", "this signed request was already received (replay)")
+        self._seen_signatures[signature] = signed_at + SIGNATURE_WINDOW_SECONDS
         return None
 
 

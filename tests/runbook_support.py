@@ -80,7 +80,7 @@ async def open_alert_incident(client: Client, task_queue: str, labels: dict[str,
     return handle
 
 
-async def wait_for(handle: WorkflowHandle, predicate, what: str, timeout: float = 30) -> IncidentState:
+async def wait_for(handle: WorkflowHandle, predicate, what: str, timeout: float = 90) -> IncidentState:
     """Poll the incident's state (real time) until `predicate(state)` holds."""
     deadline = asyncio.get_running_loop().time() + timeout
     state = None

@@ -75,7 +75,8 @@ def test_declare_ack_resolve_show_through_the_cli(stack_env):
         for key in ("id", "title", "service", "severity", "phase", "drill", "roles", "acknowledged_by", "started_at",
                     "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "pages", "checklist", "timeline"):
             assert key in shown, key
-        assert shown["id"] == incident_id and shown["phase"] == "resolved" and shown["severity"] == "sev1"
+        assert shown["id"] == incident_id and shown["severity"] == "sev1"
+        assert shown["phase"] == "postmortem"  # resolved; Sev1 requires a postmortem before it closes
         assert shown["roles"] == {"ic": "jiyoung", "ops": None, "comms": None, "liaison": None, "scribe": None}
         assert shown["acknowledged_by"] == "minsu"
         assert shown["pages"][0]["tier"] == "primary" and shown["pages"][0]["target"]
@@ -93,7 +94,7 @@ def test_declare_ack_resolve_show_through_the_cli(stack_env):
         # an invalid transition and a wrong id: one line on stderr, non-zero exit
         again = incident(stack_env, "resolve", incident_id, "--by", "jiyoung", check=False)
         assert again.returncode != 0
-        assert again.stderr.strip() == f"error: rejected: incident {incident_id} is already resolved; " \
+        assert again.stderr.strip() == f"error: rejected: incident {incident_id} is already postmortem; " \
                                        "resolve no longer applies"
         missing = incident(stack_env, "ack", "no-such-incident", "--by", "x", check=False)
         assert missing.returncode != 0 and "no incident 'no-such-incident'" in missing.stderr

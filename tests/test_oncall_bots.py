@@ -78,6 +78,8 @@ def messages(env: dict, kind: str) -> list[dict]:
 
 async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_client, stack_env, tmp_path, policy):
     first, second = tmp_path / "worker-1.log", tmp_path / "worker-2.log"
+    for schedule_id in await schedule_ids(dev_client):  # other tests' workers on this server made them
+        await dev_client.get_schedule_handle(schedule_id).delete()
     stop(start_worker(stack_env, first))
     worker = start_worker(stack_env, second)  # the second start-up finds the schedules and keeps them
     try:

@@ -38,6 +38,9 @@ async def test_one_alert_is_one_trace_from_gateway_to_activities(spans, time_env
                 answer = await http.post("/webhooks/alertmanager",
                                          json=alertmanager_group(f"group-{uuid.uuid4().hex}"))
             assert answer.status_code in (200, 202), answer.text
+            async with gateway.http(token=None) as http:  # the gateway's own /metrics, over HTTP, mid-incident
+                scraped = (await http.get("/metrics")).text
+            assert 'incidentflow_gateway_incidents_started_total{source="alertmanager"} 1.0' in scraped
             for _ in range(200):
                 if recorder.pages() and any(s.name == "RunActivity:page_responder" for s in spans.get_finished_spans()):
                     break

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.runbook import RunbookCoordinator
 
 WORKFLOW_ID_PREFIX = "incident-"
+TIER_CLAIMED_WHEN_PLANNED = "tier-claimed-when-planned"  # workflow.patched id (docs/upgrading.md)
 
 
 @workflow.defn
@@ -190,6 +191,10 @@ class IncidentWorkflow:
             self._start(self._page(action.tier, action.reason, action.key))
         elif action.kind == "escalation":
             engaged = action.tier in self._dispatched_tiers
+            if not engaged and workflow.patched(TIER_CLAIMED_WHEN_PLANNED):
+                # claim the tier now, not when the page task first runs: two rules for one tier due in the
+                # same plan (a worker down past both deadlines) would otherwise page it twice
+                self._dispatched_tiers.add(action.tier)
             state.escalations.append(Escalation(rule=action.rule, tier=action.tier, at=now, paged=not engaged))
             if not state.drill:
                 metrics.escalation_fired(action.rule, action.tier.value, not engaged, state.severity.value)

@@ -265,6 +265,7 @@ class RunbookCoordinator:
         if self.catalog.problems:
             self.state.note(workflow.now(), "runbook", "incidentflow",
                             "runbook files skipped: " + "; ".join(self.catalog.problems[:5]))
+        self.incident._changed = True  # wake the main loop: matching runbooks start now, not at the next timer
 
     def consider(self) -> None:
         """Start (or offer) each runbook that now matches and has not been considered for this incident."""

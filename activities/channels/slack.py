@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
 from activities.channels.errors import rate_limited, unavailable
-from activities.channels.slack_blocks import header_blocks, header_text
+from activities.channels.slack_blocks import header_blocks, header_text, mrkdwn_escape
 from domain.comms import IncidentView, RoomRequest
 from domain.notifications import Notification, PageRequest
 from domain.policy import Person
@@ -123,7 +123,7 @@ class SlackChannel:
         icon = ICONS.get(notification.kind, "")
         if icon and notification.text.startswith(icon):
             icon = ""
-        return " ".join(p for p in (icon, " ".join(mentions), notification.text) if p)
+        return " ".join(p for p in (icon, " ".join(mentions), mrkdwn_escape(notification.text)) if p)
 
     async def _post_once(self, channel: str, thread_ts: str | None, key: str, text: str) -> None:
         digest = message_key(key)

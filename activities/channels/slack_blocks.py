@@ -17,6 +17,11 @@ PHASE_EMOJI = {
 }
 
 
+def mrkdwn_escape(text: str) -> str:
+    """Slack's three control characters: alert text must not become a <!channel> ping or a disguised link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_date(at: datetime | None) -> str:
     if at is None:
         return "-"
@@ -33,7 +38,7 @@ def header_text(view: IncidentView) -> str:
     ]
     if view.next_deadline:
         lines.append(f"Next: {view.next_deadline_what} at {view.next_deadline:%H:%M UTC}")
-    return "\n".join(lines)
+    return mrkdwn_escape("\n".join(lines))
 
 
 def header_blocks(view: IncidentView) -> list[dict]:
@@ -52,7 +57,7 @@ def header_blocks(view: IncidentView) -> list[dict]:
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"[{view.severity.value.upper()}] {view.title}"[:150],
                                     "emoji": True}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": view.declaration[:3000]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn_escape(view.declaration)[:3000]}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f[:2000]} for f in fields[:10]]},
     ]
     if view.actions:

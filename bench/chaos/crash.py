@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.channels import RecordingChannel
@@ -42,7 +42,8 @@ class CrashReport:
     acknowledged: int = 0
     resolved: int = 0
     worker_restart_seconds_max: float = 0.0
-    lateness_seconds: list[float] = field(default_factory=list)  # per page, after the worker was back
+    lateness_seconds: list[float] = field(default_factory=list)  # escalation fired, after the worker was back
+    delivery_lateness_seconds: list[float] = field(default_factory=list)  # page recorded, idem
     pages_while_worker_down: int = 0
     duration_seconds: float = 0.0
 
@@ -55,14 +56,20 @@ class CrashReport:
         return not (self.lost_incidents or self.missing_pages or self.duplicate_pages)
 
     def summary(self) -> dict:
-        late = sorted(self.lateness_seconds)
         return {
-            **{k: v for k, v in asdict(self).items() if k != "lateness_seconds"},
-            "lateness_p50": round(late[len(late) // 2], 3) if late else None,
-            "lateness_max": round(self.max_lateness, 3),
-            "lateness_min": round(min(late), 3) if late else None,
+            **{k: v for k, v in asdict(self).items() if not k.endswith("lateness_seconds")},
+            "escalation_lateness": _spread(self.lateness_seconds),
+            "page_delivery_lateness": _spread(self.delivery_lateness_seconds),
             "ok": self.ok,
         }
+
+
+def _spread(values: list[float]) -> dict | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return {"n": len(ordered), "min": round(ordered[0], 3), "p50": round(ordered[len(ordered) // 2], 3),
+            "p99": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 3), "max": round(ordered[-1], 3)}
 
 
 class UpTimes:
@@ -109,6 +116,8 @@ async def _decide(client: Client, incident_id: str, decision, timeout: float = 9
         try:
             await asyncio.wait_for(handle.execute_update(IncidentWorkflow.decide, decision), 30)
             return
+        except WorkflowUpdateFailedError:
+            return  # refused by the validator: an earlier attempt whose answer we lost already applied it
         except Exception:
             if time.monotonic() > deadline:
                 raise
@@ -179,7 +188,7 @@ async def run(incidents: int = 100, kills: int = 20, seed: int = 7, divisor: int
             await _decide(client, incident_id, d.Resolve(by="chaos", summary="chaos run over"))
         for incident_id in ids:
             state = await _snapshot(client, incident_id)
-            report.resolved += state is not None and state.phase.value == "resolved"
+            report.resolved += state is not None and state.resolved_at is not None
         report.duration_seconds = round(time.time() - began, 1)
     finally:
         worker.stop()
@@ -207,7 +216,6 @@ async def _check(client, ids, policy, offsets, recorder, uptimes, report) -> Non
             report.lost_incidents.append(incident_id)
             continue
         detected = state.detected_at.timestamp()
-        rule_of = {e.tier.value: e.rule for e in state.escalations if e.paged}
         for tier in sorted(tiers):
             report.expected_pages += 1
             got = delivered.get((incident_id, tier), [])
@@ -217,12 +225,18 @@ async def _check(client, ids, policy, offsets, recorder, uptimes, report) -> Non
             if len(got) > 1:
                 report.duplicate_pages.append(f"{incident_id}/{tier} ×{len(got)}")
             page = next((p for p in state.pages if p.tier.value == tier), None)
-            if page is None or tier == Tier.PRIMARY.value:
-                continue
-            due = detected + offsets[rule_of.get(tier, ACK_TIMEOUT_RULE)]
-            effective, worker_was_up = uptimes.effective_due(due)
-            report.pages_while_worker_down += not worker_was_up
-            report.lateness_seconds.append(page.at.timestamp() - effective)
+            record = got[0]
+            due = detected if tier == Tier.PRIMARY.value else None
+            if page is not None and due is None:
+                rule = next((e.rule for e in state.escalations if e.paged and e.tier.value == tier), ACK_TIMEOUT_RULE)
+                due = detected + offsets[rule]
+            if due is not None and tier != Tier.PRIMARY.value:
+                effective, worker_was_up = uptimes.effective_due(due)
+                report.pages_while_worker_down += not worker_was_up
+                report.delivery_lateness_seconds.append(record["recorded_at"] - effective)
+        for escalation in state.escalations:  # when the workflow decided, whether or not it paged
+            effective, _ = uptimes.effective_due(detected + offsets[escalation.rule])
+            report.lateness_seconds.append(escalation.at.timestamp() - effective)
         report.delivered_pages += sum(len(delivered.get((incident_id, t), [])) for t in tiers)
     extra = {key for key in delivered if key[0] in states and key[1] not in tiers}
     report.duplicate_pages += [f"{i}/{t} (unexpected tier)" for i, t in sorted(extra)]

@@ -1,0 +1,60 @@
+"""R1 crash chaos and R2 server restart (docs/reliability.md). The slow tests run bench/chaos/crash.py and
+bench/chaos/server_restart.py at a small size on a real dev server; the scripts run the full size. The fast
+test pins the double page the chaos run found: a worker down past two deadlines for the same tier."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bench.chaos import crash, server_restart
+from domain.severity import Severity
+from tests.comms_support import eventually
+from tests.helpers import running_worker, start_incident
+from tests.short_policy import write_short_policy
+from workflows.incident import IncidentWorkflow
+
+
+async def test_a_worker_down_past_two_deadlines_for_one_tier_pages_it_once(dev_client, task_queue, recorder, tmp_path):
+    """Sev1 at 1/60 of the policy's durations: the secondary is due at 5 s (not acknowledged) and again at 15 s
+    (rule sev1-15m). With no worker from 2 s to 17 s both come due in the same plan: one secondary page.
+    (Real time on the dev server: the time-skipping server cannot skip while a task waits for a worker.)"""
+    policy_dir = write_short_policy(tmp_path / "policy", divisor=60)
+    async with running_worker(dev_client, task_queue, recorder):
+        handle = await start_incident(dev_client, task_queue, Severity.SEV1, policy_dir=str(policy_dir))
+        state = await eventually(lambda: handle.query(IncidentWorkflow.snapshot), "the incident state")
+        await eventually(lambda: recorder.pages(), "the primary page")
+    await asyncio.sleep(max(0.0, 17 - (datetime.now(UTC) - state.detected_at).total_seconds()))
+    async with running_worker(dev_client, task_queue, recorder):
+        state = await eventually(lambda: _escalated(handle, 2), "both escalations after the restart")
+        await asyncio.sleep(1)
+    assert [p["tier"] for p in recorder.pages()] == ["primary", "secondary"]
+    assert [(e.rule, e.paged) for e in state.escalations] == [("ack-timeout", True), ("sev1-15m", False)]
+    assert any("secondary already engaged" in t.text for t in state.timeline)
+    await handle.terminate("test over")
+
+
+async def _escalated(handle, count: int):
+    state = await handle.query(IncidentWorkflow.snapshot)
+    return state if len(state.escalations) >= count else None
+
+
+@pytest.mark.slow
+async def test_r1_worker_killed_at_random_moments_loses_nothing_and_pages_once(tmp_path):
+    report = await crash.run(incidents=10, kills=3, seed=11, workdir=tmp_path)
+    summary = report.summary()
+    assert report.lost_incidents == [], summary
+    assert report.missing_pages == [] and report.duplicate_pages == [], summary
+    assert report.delivered_pages == report.expected_pages == 40, summary
+    assert report.resolved == 10, summary
+    # escalations fire on time while a worker is up, and within ~2 s of a restarted worker being ready
+    assert report.max_lateness <= 3.0, summary
+
+
+@pytest.mark.slow
+async def test_r2_server_restart_on_the_same_file_continues_every_incident_and_the_retry_lands(tmp_path):
+    report = await server_restart.run(incidents=4, down=6, workdir=tmp_path)
+    assert report.answers_while_down and set(report.answers_while_down) == {503}, report
+    assert report.retry_landed_after_restart_seconds is not None, report
+    assert report.lost_incidents == [] and report.missing_pages == [] and report.duplicate_pages == [], report
+    assert report.expected_pages == 5 * 4, report
