@@ -18,6 +18,7 @@ dev: $(STAMP)
 	$(BIN)/incident dev
 
 test: $(STAMP)
+	./scripts/system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -18,6 +18,7 @@ from domain.durations import Duration, format_duration
 from domain.incident import Alert, IncidentStart, IncidentState
 from domain.phases import Phase
 from domain.policy import Policy
+from domain.runbook_status import StepSimulation
 from domain.severity import Severity, Tier
 
 NAME = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
@@ -135,6 +136,8 @@ class Expectations(_Strict):
     final_severity: Severity | None = None
     late_checklist: list[str] | None = Field(
         default=None, description="Exactly the checklist item ids that end up late (done after `within`, or never)")
+    runbooks: dict[str, str] | None = Field(
+        default=None, description="Runbook name -> how its run ended (succeeded, failed, rolled_back, cancelled, …)")
     tolerance: Duration = Field(default=DEFAULT_TOLERANCE, description="Slack when comparing `at` offsets")
 
 
@@ -213,7 +216,7 @@ class DrillProgress(BaseModel):
 # ── turning a scenario into workflow inputs ──────────────────────────────────────────────────────
 def incident_start(scenario: Scenario, incident_id: str, policy_dir: str | None, speed: float) -> IncidentStart:
     common = dict(id=incident_id, drill=True, policy_dir=policy_dir, roster=scenario.roster, drill_speed=speed,
-                  source="drill")
+                  source="drill", simulate=StepSimulation(steps=scenario.simulate.steps))
     if scenario.start.declare is not None:
         d = scenario.start.declare
         return IncidentStart(title=d.title, service=d.service, severity=d.severity, impact=d.impact,
@@ -327,6 +330,14 @@ class ScoredTimelineEntry(BaseModel):
     text: str
 
 
+class ScoredRunbook(BaseModel):
+    runbook: str
+    status: str
+    started_by: str | None
+    at_seconds: float
+    detail: str | None = None
+
+
 class ExpectationResult(BaseModel):
     what: str
     expected: str
@@ -360,6 +371,7 @@ class Scorecard(BaseModel):
     timeline: list[ScoredTimelineEntry]
     expectations: list[ExpectationResult]
     rejected: list[str] = Field(default=[], description="Scripted decisions the incident refused, with the reason")
+    runbooks: list[ScoredRunbook] = Field(default=[], description="Runbook runs and how they ended")
     simulated_steps: dict[str, list[StepResult]] = {}
     wall_seconds: float | None = Field(default=None, description="Real time the drill took (filled by the runner)")
 
@@ -412,6 +424,8 @@ def scorecard(scenario: Scenario, state: IncidentState, started: datetime, polic
                   for t in state.timeline],
         expectations=[],
         rejected=[t.text for t in state.timeline if t.kind == "rejected"],
+        runbooks=[ScoredRunbook(runbook=r.runbook, status=r.status, started_by=r.started_by, at_seconds=offset(r.at),
+                                detail=r.detail) for r in state.runbooks],
         simulated_steps=scenario.simulate.steps,
     )
     if scenario.expect is not None:
@@ -489,6 +503,12 @@ def evaluate(expect: Expectations, card: Scorecard, tolerance: timedelta | None 
         want = sorted(expect.late_checklist)
         results.append(ExpectationResult(what="late checklist items", expected=", ".join(want) or "none",
                                          actual=", ".join(late) or "none", passed=late == want))
+    if expect.runbooks is not None:
+        for name, status in expect.runbooks.items():
+            runs = [r for r in card.runbooks if r.runbook == name]
+            actual = runs[-1].status if runs else "never ran"
+            results.append(ExpectationResult(what=f"runbook {name}", expected=status, actual=actual,
+                                             passed=actual == status))
     return results
 
 
