@@ -107,6 +107,24 @@ async def run_worker(settings: Settings | None = None) -> None:
     log.warning("worker stopped")
 
 
+async def run_tool_worker(task_queue: str, settings: Settings | None = None) -> None:
+    """A worker that only runs remediation steps, for a host where a tool lives: runbook actions with
+    `task_queue: <name>` run here (docs/deploy.md). It runs no workflows and never pages."""
+    settings = settings or get_settings()
+    client = await connect(settings)
+    worker = Worker(client, task_queue=task_queue,
+                    activities=[RemediationActivities(settings.runbook_endpoints).run_action],
+                    graceful_shutdown_timeout=timedelta(seconds=10))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.warning("tool worker ready: %s queue=%s", settings.temporal_address, task_queue)
+    async with worker:
+        await stop.wait()
+    log.warning("tool worker stopped")
+
+
 async def sync_schedules(client: Client, policy, task_queue: str) -> None:
     """The handover and report bots' schedules; a failure is logged, it never keeps incidents from paging."""
     from activities.schedules import ensure_schedules

@@ -65,6 +65,19 @@ def worker() -> None:
     main()
 
 
+@app.command("tool-worker")
+def tool_worker(
+    task_queue: Annotated[str, typer.Option(help="The queue runbook actions name in `task_queue:`")],
+) -> None:
+    """Run only remediation steps on this host (where an allow-listed tool lives)."""
+    import asyncio
+
+    from worker import run_tool_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_tool_worker(task_queue))
+
+
 @app.command()
 def gateway(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

@@ -212,6 +212,10 @@ class Action(Strict):
     with_: dict[str, Any] = Field(default={}, alias="with")
     timeout: Duration = timedelta(seconds=30)
     retries: int = Field(default=2, ge=0, le=20, description="Extra attempts after a failure (same idempotency key)")
+    task_queue: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+        description="Run on workers of this task queue (where the tool lives); default: the incident's queue",
+    )
 
     @model_validator(mode="after")
     def _valid_with(self) -> "Action":
@@ -398,6 +402,7 @@ class ResolvedAction(BaseModel):
     summary: str
     timeout_seconds: float
     retries: int
+    task_queue: str | None = None
     http: HttpCall | None = None
     argv: list[str] | None = None
     prometheus: PromQuery | None = None
@@ -501,7 +506,8 @@ def _summary(call: HttpCall) -> str:
 def resolve_action(action: Action, values: dict[str, str]) -> tuple[ResolvedAction, ResolvedAction | None]:
     """The action with its inputs filled in, and the derived undo action for presets that have one."""
     spec = parse_with(action.kind, action.with_)
-    common = {"kind": action.kind, "timeout_seconds": action.timeout.total_seconds(), "retries": action.retries}
+    common = {"kind": action.kind, "timeout_seconds": action.timeout.total_seconds(), "retries": action.retries,
+              "task_queue": action.task_queue}
     derived = None
     if action.kind in PRESETS:
         call, undo = _preset_call(action.kind, spec, values)

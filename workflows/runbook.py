@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.remediation import ActionOutcome, ActionRequest, RemediationActivities
     from activities.runbook_loader import RunbookSet, load_runbooks_snapshot
     from domain import runbook as rb
+    from domain.notifications import StepApproval
     from domain.runbook_status import FINISHED, GatedStep, RunbookRunInfo
     from workflows.options import LOCAL_READ
 
@@ -165,6 +166,7 @@ class RunbookWorkflow:
         try:
             outcome: ActionOutcome = await workflow.execute_activity_method(
                 RemediationActivities.run_action, request,
+                task_queue=action.task_queue,  # None: this workflow's own queue
                 start_to_close_timeout=timedelta(seconds=action.timeout_seconds),
                 retry_policy=RetryPolicy(
                     maximum_attempts=action.retries + 1, initial_interval=timedelta(seconds=1),
@@ -265,7 +267,8 @@ class RunbookCoordinator:
         if self.catalog.problems:
             self.state.note(workflow.now(), "runbook", "incidentflow",
                             "runbook files skipped: " + "; ".join(self.catalog.problems[:5]))
-        self.incident._changed = True  # wake the main loop: matching runbooks start now, not at the next timer
+        if workflow.patched("runbook-load-wakes-loop"):  # incidents started before this change replay without it
+            self.incident._changed = True  # wake the main loop: matching runbooks start now, not at the next timer
 
     def consider(self) -> None:
         """Start (or offer) each runbook that now matches and has not been considered for this incident."""
@@ -376,8 +379,10 @@ class RunbookCoordinator:
             else:
                 state.manual_escalations.append(workflow.now())
         if event.kind in ("waiting", "escalate", "finished", "rollback") or event.ok is False:
+            waiting = event.kind == "waiting" and event.step
             self.incident._send("runbook", f"[{event.runbook}] {event.text}",
-                                key=f"runbook:{event.workflow_id}:{len(state.timeline)}")
+                                key=f"runbook:{event.workflow_id}:{len(state.timeline)}",
+                                approval=StepApproval(runbook=event.runbook, step=event.step) if waiting else None)
         self.incident._changed = True
 
     def close(self) -> None:
