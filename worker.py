@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -139,7 +140,13 @@ async def sync_schedules(client: Client, policy, task_queue: str) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("temporalio").setLevel(logging.WARNING)
-    asyncio.run(run_worker())
+    from activities.policy_loader import PolicyError
+
+    try:
+        asyncio.run(run_worker())
+    except PolicyError as exc:
+        print("error: the policy is invalid; the worker does not start:\n" + str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
