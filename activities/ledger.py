@@ -271,6 +271,33 @@ class Ledger:
             conn.execute(t.action_items.update().where(t.action_items.c.id == action_id).values(
                 last_reminded_at=at, reminders_sent=t.action_items.c.reminders_sent + 1))
 
+    # ── on-call overrides (issue 5) ──────────────────────────────────────────────────────────────
+    def add_overrides(self, rows: Sequence[dict]) -> int:
+        """Insert override rows (columns of `oncall_overrides`); an id already stored is left as it is, so
+        importing the same `overrides.json` twice adds nothing. Returns how many were new."""
+        if not rows:
+            return 0
+        with self.engine.begin() as conn:
+            before = conn.execute(sa.select(sa.func.count()).select_from(t.oncall_overrides)).scalar_one()
+            _upsert(conn, t.oncall_overrides, rows, keys=("id",), update=False)
+            after = conn.execute(sa.select(sa.func.count()).select_from(t.oncall_overrides)).scalar_one()
+        return after - before
+
+    def overrides(self) -> list[dict]:
+        """Every stored override, oldest first (the order in which ties between overrides are settled)."""
+        query = sa.select(t.oncall_overrides).order_by(t.oncall_overrides.c.created_at, t.oncall_overrides.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def remove_override(self, override_id: str) -> dict | None:
+        """Delete and return the override, or None when there is no such id."""
+        table = t.oncall_overrides
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(table).where(table.c.id == override_id)).mappings().first()
+            if row is not None:
+                conn.execute(table.delete().where(table.c.id == override_id))
+        return dict(row) if row is not None else None
+
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────
     def _require_incident(self, incident_id: str) -> None:
         with self.engine.connect() as conn:

@@ -82,9 +82,25 @@ def _v2_reminders_and_recurrence(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+def _v3_oncall_overrides(conn: Connection) -> None:
+    """On-call overrides move out of `overrides.json` (issue 5). The file itself is imported by
+    `activities.overrides.OverrideStore` the first time it opens the ledger: a migration step knows the
+    database, not the data directory."""
+    ts = _ts(conn)
+    for ddl in (
+        f"""CREATE TABLE oncall_overrides (
+            id VARCHAR(40) PRIMARY KEY, tier VARCHAR(20) NOT NULL, who VARCHAR(80) NOT NULL,
+            starts_at {ts} NOT NULL, ends_at {ts} NOT NULL, reason TEXT NOT NULL,
+            created_at {ts} NOT NULL, created_by VARCHAR(80))""",
+        "CREATE INDEX ix_oncall_overrides_ends_at ON oncall_overrides (ends_at)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "incidents, events, timeline, pages, postmortems, action items", _v1_initial),
     Migration(2, "reminder bookkeeping and recurrence links", _v2_reminders_and_recurrence),
+    Migration(3, "on-call overrides", _v3_oncall_overrides),
 ]
 LATEST = MIGRATIONS[-1].version
 

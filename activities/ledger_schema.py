@@ -130,3 +130,16 @@ action_items = sa.Table(
     sa.Column("last_reminded_at", UTCDateTime),
     sa.Column("reminders_sent", sa.Integer, nullable=False, server_default="0"),
 )
+
+# v3: on-call overrides (issue 5), formerly `overrides.json` in the data dir
+oncall_overrides = sa.Table(
+    "oncall_overrides", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("tier", sa.String(20), nullable=False),
+    sa.Column("who", sa.String(80), nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("ends_at", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(80)),
+)

@@ -1,6 +1,7 @@
 """Paging and notifications: resolve who holds a tier at page time, then deliver through the channels.
 In a drill every channel is replaced by the drill transcript: a drill never reaches a real person."""
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -39,7 +40,8 @@ class NotificationActivities:
 
     @activity.defn
     async def page_responder(self, request: PageRequest) -> PageOutcome:
-        target = holder(request.oncall, request.tier, request.at, self.overrides())
+        # The overrides are read from the ledger at every page, off the event loop.
+        target = holder(request.oncall, request.tier, request.at, await asyncio.to_thread(self.overrides))
         if target is None:
             return PageOutcome(target=None, at=request.at)
         person = request.oncall.people.get(target)

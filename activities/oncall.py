@@ -74,7 +74,8 @@ class OnCallActivities:
     @activity.defn
     async def list_overrides(self) -> list[Override]:
         store = self.store or OverrideStore.from_settings()
-        return [Override(**o.model_dump(include={"tier", "who", "start", "end", "reason"})) for o in store.load()]
+        stored = await asyncio.to_thread(store.load)  # a database read: off the event loop
+        return [Override(**o.model_dump(include={"tier", "who", "start", "end", "reason"})) for o in stored]
 
     @activity.defn
     async def collect_incidents(self, window: IncidentWindow) -> list[IncidentState]:

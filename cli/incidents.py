@@ -190,12 +190,20 @@ async def fetch_incidents(open_only: bool, client=None) -> list[IncidentState]:
     return sorted(await read_states(client, query), key=lambda s: s.detected_at, reverse=True)
 
 
-def state_json(state: IncidentState) -> dict:
+def _state_fields(state: IncidentState) -> dict:
     return state.model_dump(mode="json", exclude={"fired", "manual_escalations"})
+
+
+def state_json(state: IncidentState, settings=None) -> dict:
+    """`incident show --json` and `GET /api/incidents/{id}` (`settings`: the gateway's). Reads the policy and
+    the ledger (the procedure-compliance score after resolution): call it off the event loop in async code."""
+    from cli.learning_common import compliance_json
+
+    return {**_state_fields(state), "compliance": compliance_json(state, settings)}
 
 
 def summary(state: IncidentState) -> dict:
     keys = ("id", "title", "service", "severity", "phase", "drill", "acknowledged_by", "started_at",
             "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "roles")
-    data = state_json(state)
+    data = _state_fields(state)
     return {k: data[k] for k in keys}

@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
             print_json([o.model_dump(mode="json", by_alias=True) for o in items])
             return
         if not items:
-            print(f"No overrides ({stored.path}).")
+            print(f"No overrides ({stored.location}).")
             return
         for o in items:
             print(f"{o.id}  {o.tier.value:<9} {policy.person_name(o.who)} ({o.who})  {_local(o.start, zone)} → "

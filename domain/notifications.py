@@ -15,6 +15,13 @@ NotificationKind = Literal[
 ]
 
 
+class StepApproval(BaseModel):
+    """A runbook step waiting for a human: channels that can (Slack) offer Approve / Reject buttons."""
+
+    runbook: str
+    step: str
+
+
 class Notification(BaseModel):
     key: str = Field(description="Idempotency key: the same key is delivered once")
     incident_id: str | None = None
@@ -25,6 +32,7 @@ class Notification(BaseModel):
     text: str
     drill: bool = False
     room: RoomRef | None = Field(default=None, description="The incident's chat room, once it is open")
+    approval: StepApproval | None = Field(default=None, description="kind `runbook`: the step that waits")
 
 
 class PageRequest(BaseModel):

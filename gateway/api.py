@@ -64,7 +64,8 @@ async def show(incident: str, gateway: GatewayDep) -> dict:
     handle = await _handle(gateway, incident)
     try:
         with unavailable_as(gateway.temporal):
-            return state_json(await fetch_state(handle))
+            state = await fetch_state(handle)
+        return await asyncio.to_thread(state_json, state, gateway.settings)  # reads the policy and the ledger (compliance)
     except CommandError as exc:  # still starting
         raise HTTPException(409, str(exc)) from None
 

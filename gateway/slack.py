@@ -1,8 +1,9 @@
 """Slack interactivity: buttons (`POST /slack/interactions`) and the `/incident` slash command
 (`POST /slack/commands`). Every request is checked with slack-sdk's SignatureVerifier (v0 HMAC over
 `v0:timestamp:body`, 5-minute window) before anything is parsed, and a body seen before is refused as a
-replay. Buttons become `submit` signals (fire-and-forget, well inside Slack's 3-second limit); commands
-use the `decide` update so the person sees why a decision was refused."""
+replay. Buttons become `submit` signals (fire-and-forget, well inside Slack's 3-second limit); a runbook step's
+Reject button first asks for a reason in a modal (views.open → view_submission). Commands use the `decide`
+update so the person sees why a decision was refused."""
 
 import asyncio
 import json
@@ -14,9 +15,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import aiohttp
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -54,6 +58,7 @@ class BlockActions(BaseModel):
     type: Literal["block_actions"]
     user: SlackUser
     actions: list[SlackAction]
+    trigger_id: str | None = None
 
 
 class SlashCommand(BaseModel):
@@ -127,36 +132,142 @@ BUTTON_DECISIONS = {
 }
 
 
-@router.post("/interactions", summary="Slack block_actions (buttons on the incident header)")
-async def interactions(request: Request, gateway: GatewayDep) -> dict:
+class StepButton(BaseModel):
+    """The value of an Approve / Reject button (activities/channels/slack_blocks.step_button_value)."""
+
+    incident: str
+    runbook: str
+    step: str
+
+
+class ViewSubmission(BaseModel):
+    type: Literal["view_submission"]
+    user: SlackUser
+    view: dict
+
+
+REJECT_CALLBACK = "reject_step"
+REASON_BLOCK = "reason"
+
+
+@router.post("/interactions", summary="Slack block_actions (buttons) and view_submission (the reject-reason modal)")
+async def interactions(request: Request, gateway: GatewayDep):
     body = await verified_body(request, gateway)
     try:
         payload = json.loads(form_field(body, "payload"))
     except json.JSONDecodeError as exc:
         raise HTTPException(400, f"payload: not JSON ({exc.msg})") from None
+    if payload.get("type") == "view_submission":
+        return await _view_submission(request, gateway, _validated(ViewSubmission, payload))
     if payload.get("type") != "block_actions":
         return {"ok": True, "ignored": payload.get("type")}
-    try:
-        actions = BlockActions.model_validate(payload)
-    except ValidationError as exc:
-        raise HTTPException(400, f"payload: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    actions = _validated(BlockActions, payload)
     by = handle_for(gateway, actions.user.id)
-    client = await gateway.temporal.client()
     delivered = []
     for action in actions.actions:
-        make = BUTTON_DECISIONS.get(action.action_id)
-        if make is None or not action.value:
+        if not action.value:
             continue
-        handle = client.get_workflow_handle(workflow_id(action.value))
-        with unavailable_as(gateway.temporal):
-            try:
-                await asyncio.wait_for(handle.signal(IncidentWorkflow.submit, make(by)), ANSWER_WITHIN_SECONDS)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-                raise HTTPException(404, f"incident {action.value} is not running") from None
+        if action.action_id in BUTTON_DECISIONS:
+            await _submit(gateway, action.value, BUTTON_DECISIONS[action.action_id](by))
+        elif action.action_id in ("approve_step", "reject_step"):
+            button = _step_button(action.value)
+            if action.action_id == "approve_step":
+                await _submit(gateway, button.incident, _step_decision(d.ApproveStep, button, by))
+            elif not await _ask_reject_reason(request, gateway, actions.trigger_id, action.value):
+                # no bot token on the gateway to open the reason modal: reject with a reason naming the clicker
+                await _submit(gateway, button.incident,
+                              _step_decision(d.RejectStep, button, by, reason=f"rejected in Slack by {by}"))
+        else:
+            continue
         delivered.append(action.action_id)
     return {"ok": True, "delivered": delivered}
+
+
+def _validated(model: type[BaseModel], payload: dict):
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise HTTPException(400, f"payload: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+
+def _step_button(value: str) -> StepButton:
+    try:
+        return StepButton.model_validate_json(value)
+    except ValidationError as exc:
+        raise HTTPException(400, f"button value: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+
+def _step_decision(kind, button: StepButton, by: str, **fields) -> d.Decision:
+    try:
+        return kind(step=button.step, runbook=button.runbook, by=by, **fields)
+    except ValidationError as exc:
+        raise HTTPException(400, f"button value: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+
+async def _submit(gateway: Gateway, incident: str, decision: d.Decision) -> None:
+    """A fire-and-forget `submit` signal; an invalid decision lands in the timeline as rejected."""
+    client = await gateway.temporal.client()
+    handle = client.get_workflow_handle(workflow_id(incident))
+    with unavailable_as(gateway.temporal):
+        try:
+            await asyncio.wait_for(handle.signal(IncidentWorkflow.submit, decision), ANSWER_WITHIN_SECONDS)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise HTTPException(404, f"incident {incident} is not running") from None
+
+
+def _slack_client(request: Request, gateway: Gateway) -> AsyncWebClient | None:
+    token = gateway.settings.slack_bot_token
+    if token is None:
+        return None
+    state = request.app.state.__dict__
+    if "slack_client" not in state:
+        state["slack_client"] = AsyncWebClient(token=token.get_secret_value(), base_url=gateway.settings.slack_api_url,
+                                               timeout=ANSWER_WITHIN_SECONDS)
+    return state["slack_client"]
+
+
+async def _ask_reject_reason(request: Request, gateway: Gateway, trigger_id: str | None, value: str) -> bool:
+    """Open the reject-reason modal (views.open); False when the gateway has no Slack token to open it."""
+    client = _slack_client(request, gateway)
+    if client is None or not trigger_id:
+        return False
+    button = _step_button(value)
+    view = {
+        "type": "modal", "callback_id": REJECT_CALLBACK, "private_metadata": value,
+        "title": {"type": "plain_text", "text": "Reject runbook step"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
+                f"Reject step `{button.step}` of runbook `{button.runbook}` (incident `{button.incident}`)? "
+                "The run aborts; the reason goes into the timeline.")}},
+            {"type": "input", "block_id": REASON_BLOCK, "label": {"type": "plain_text", "text": "Reason"},
+             "element": {"type": "plain_text_input", "action_id": REASON_BLOCK, "multiline": True,
+                         "max_length": 2000}},
+        ],
+    }
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("could not open the reject modal: %s", exc)
+        raise HTTPException(502, "Slack did not open the reject dialog; try again or use "
+                                 f"`incident reject {button.incident} {button.step} --reason …`") from None
+    return True
+
+
+async def _view_submission(request: Request, gateway: Gateway, submission: ViewSubmission):
+    if submission.view.get("callback_id") != REJECT_CALLBACK:
+        return Response(status_code=200)
+    button = _step_button(submission.view.get("private_metadata") or "")
+    values = ((submission.view.get("state") or {}).get("values") or {}).get(REASON_BLOCK) or {}
+    reason = ((values.get(REASON_BLOCK) or {}).get("value") or "").strip()
+    if not reason:
+        return {"response_action": "errors", "errors": {REASON_BLOCK: "Please say why the step is rejected."}}
+    by = handle_for(gateway, submission.user.id)
+    await _submit(gateway, button.incident, _step_decision(d.RejectStep, button, by, reason=reason))
+    return Response(status_code=200)  # an empty 200 closes the modal
 
 
 # ── /incident slash command ──────────────────────────────────────────────────────────────────────

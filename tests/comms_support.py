@@ -29,9 +29,10 @@ def comms_settings(tmp_path, slack=None, pagerduty=None, **overrides) -> Setting
 
 
 @asynccontextmanager
-async def comms_worker(client, task_queue: str, settings: Settings, recorder: RecordingChannel | None = None):
+async def comms_worker(client, task_queue: str, settings: Settings, recorder: RecordingChannel | None = None,
+                       **worker_options):
     channels = [c for c in build_channels(settings.channels, None, settings) if c.name != "record"]
-    async with build_worker(client, task_queue, [*channels, recorder or RecordingChannel()]):
+    async with build_worker(client, task_queue, [*channels, recorder or RecordingChannel()], **worker_options):
         yield channels
 
 
@@ -49,6 +50,16 @@ def button_body(action_id: str, incident_id: str, user: str) -> str:
         "actions": [{"type": "button", "action_id": action_id, "value": incident_id,
                      "block_id": f"incident:{incident_id}", "action_ts": str(time.time())}],
     }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(private_metadata: str, reason: str | None, user: str,
+                         callback_id: str = "reject_step") -> str:
+    """What Slack sends when someone submits the reject-reason modal."""
+    values = {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}
+    payload = {"type": "view_submission", "user": {"id": user}, "team": {"id": "T1"},
+               "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
+                        "state": {"values": values}}}
     return urlencode({"payload": json.dumps(payload)})
 
 

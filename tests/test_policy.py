@@ -50,7 +50,8 @@ def test_alert_mapping_follows_the_seed_examples(policy):
 def test_published_json_schema_is_current():
     for name, document in schema_documents().items():
         published = json.loads((POLICY_DIR / "schema" / name).read_text(encoding="utf-8"))
-        assert published == document, f"policies/schema/{name} is stale: run `incident policy schema --out policies/schema`"
+        hint = "run `incident policy schema --out policies/schema`"
+        assert published == document, f"policies/schema/{name} is stale: {hint}"
 
 
 def run_check(directory) -> subprocess.CompletedProcess:

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.drill import policy_for_incident
     from domain.incident import Escalation, IncidentStart, IncidentState, Page
     from domain.lifecycle import new_incident
-    from domain.notifications import Notification, NotificationKind, PageRequest
+    from domain.notifications import Notification, NotificationKind, PageRequest, StepApproval
     from domain.phases import Phase
     from domain.policy import Policy
     from domain.runbook import RunbookEvent
@@ -247,11 +247,13 @@ class IncidentWorkflow:
             current = above
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────
-    def _send(self, kind: NotificationKind, text: str, key: str, to: list[str] | None = None) -> None:
+    def _send(self, kind: NotificationKind, text: str, key: str, to: list[str] | None = None,
+              approval: StepApproval | None = None) -> None:
         state = self.state
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{workflow.info().run_id}/{key}", incident_id=state.id, kind=kind,
             severity=state.severity, to=to or [], title=state.title, text=text, drill=state.drill, room=state.room,
+            approval=approval,
         )
         self._start(workflow.execute_activity_method(NotificationActivities.notify, notification, **DELIVERY))
 

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
 from activities.channels.errors import rate_limited, unavailable
-from activities.channels.slack_blocks import header_blocks, header_text, mrkdwn_escape
+from activities.channels.slack_blocks import approval_blocks, header_blocks, header_text, mrkdwn_escape
 from domain.comms import IncidentView, RoomRequest
 from domain.notifications import Notification, PageRequest
 from domain.policy import Person
@@ -97,7 +97,10 @@ class SlackChannel:
         if room is None:
             raise unavailable("Slack", "thread reply", f"the channel of incident {notification.incident_id} "
                                                        "is not open yet")
-        await self._post_once(room.channel, room.ts, notification.key, self._text(notification))
+        text = self._text(notification)
+        blocks = approval_blocks(text, notification.incident_id, notification.approval) if notification.approval \
+            else None
+        await self._post_once(room.channel, room.ts, notification.key, text, blocks)
 
     async def page(self, request: PageRequest, target: str, person: Person | None) -> None:
         """Bring the paged person into the room; DM them when no pager (PagerDuty) covers them."""
@@ -125,12 +128,15 @@ class SlackChannel:
             icon = ""
         return " ".join(p for p in (icon, " ".join(mentions), mrkdwn_escape(notification.text)) if p)
 
-    async def _post_once(self, channel: str, thread_ts: str | None, key: str, text: str) -> None:
+    async def _post_once(self, channel: str, thread_ts: str | None, key: str, text: str,
+                         blocks: list[dict] | None = None) -> None:
         digest = message_key(key)
         if _retrying() and await self._already_posted(channel, thread_ts, digest):
             return
-        thread = {"thread_ts": thread_ts} if thread_ts else {}
-        await self._call("chat_postMessage", channel=channel, text=text, **thread,
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        if blocks:
+            extra["blocks"] = blocks
+        await self._call("chat_postMessage", channel=channel, text=text, **extra,
                          metadata={"event_type": MESSAGE_EVENT, "event_payload": {"key": digest}})
 
     async def _already_posted(self, channel: str, thread_ts: str | None, digest: str) -> bool:

@@ -1,9 +1,12 @@
 """Block Kit for the incident header message: declaration (policy template), live status fields and the
-decision buttons. Button `action_id`s are the contract with gateway/slack.py; `value` is the incident id."""
+decision buttons; the Approve / Reject buttons of a runbook step waiting for approval. Button `action_id`s are
+the contract with gateway/slack.py; `value` is the incident id (header) or `step_button_value` (a step)."""
 
+import json
 from datetime import datetime
 
 from domain.comms import IncidentView
+from domain.notifications import StepApproval
 
 BUTTONS = {
     "acknowledge": ("Acknowledge", "primary"),
@@ -83,3 +86,31 @@ def _button(action: str, incident_id: str) -> dict:
             "deny": {"type": "plain_text", "text": "Cancel"},
         }
     return button
+
+
+STEP_BUTTONS = {"approve_step": ("Approve", "primary"), "reject_step": ("Reject", "danger")}
+
+
+def step_button_value(incident_id: str, approval: StepApproval) -> str:
+    """What an Approve / Reject click carries back: which incident, runbook and step (read by gateway/slack.py)."""
+    return json.dumps({"incident": incident_id, "runbook": approval.runbook, "step": approval.step},
+                      separators=(",", ":"))
+
+
+def approval_blocks(text: str, incident_id: str, approval: StepApproval) -> list[dict]:
+    """A thread reply asking for approval of one runbook step, with Approve / Reject buttons naming it."""
+    value = step_button_value(incident_id, approval)
+    buttons = []
+    for action, (label, style) in STEP_BUTTONS.items():
+        buttons.append({"type": "button", "action_id": action, "value": value, "style": style,
+                        "text": {"type": "plain_text", "text": f"{label} {approval.step}"[:75], "emoji": True}})
+    buttons[0]["confirm"] = {
+        "title": {"type": "plain_text", "text": "Approve this step?"},
+        "text": {"type": "mrkdwn", "text": f"Runbook `{approval.runbook}` will run step `{approval.step}` now."},
+        "confirm": {"type": "plain_text", "text": "Approve"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
+        {"type": "actions", "block_id": f"step:{approval.runbook}:{approval.step}"[:255], "elements": buttons},
+    ]

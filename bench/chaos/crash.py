@@ -18,6 +18,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from activities.channels import RecordingChannel
 from activities.policy_loader import load_policy
@@ -118,6 +119,13 @@ async def _decide(client: Client, incident_id: str, decision, timeout: float = 9
             return
         except WorkflowUpdateFailedError:
             return  # refused by the validator: an earlier attempt whose answer we lost already applied it
+        except RPCError as exc:
+            if "already completed" in exc.message:
+                return  # an earlier resolve whose answer we lost closed it
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+            continue
         except Exception:
             if time.monotonic() > deadline:
                 raise

@@ -1,7 +1,7 @@
 """A fake Slack Web API on loopback for the real slack-sdk client (`AsyncWebClient(base_url=fake.api_url)`).
 
 Implements the methods incidentflow uses with Slack's semantics (channels, members, messages with
-metadata, threads, DMs), records every call, and can be told to answer the next calls of a method with
+metadata, threads, DMs, modals), records every call, and can be told to answer the next calls of a method with
 429 + Retry-After, 500, or to hold the answer (a worker dying mid-call)."""
 
 import asyncio
@@ -59,6 +59,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.channels: dict[str, Channel] = {}
         self.faults: dict[str, list[Fault]] = {}
+        self.views: list[dict] = []  # modals opened (views.open), with the trigger_id they answered
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -117,7 +118,7 @@ class FakeSlack:
                 args.update(json.loads(body))
             else:
                 args.update({k: v[0] for k, v in parse_qs(body.decode()).items()})
-        for key in ("blocks", "metadata"):
+        for key in ("blocks", "metadata", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         call = Call(method=method, args=args, at=time.monotonic())
@@ -208,3 +209,10 @@ class FakeSlack:
         message.update(text=args.get("text", message["text"]), blocks=args.get("blocks", message["blocks"]))
         message["edits"] = message.get("edits", 0) + 1
         return {"ok": True, "channel": channel.id, "ts": message["ts"]}
+
+    def _views_open(self, args: dict) -> dict:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = {**args["view"], "id": f"V{next(self._ids):08d}", "trigger_id": args["trigger_id"]}
+        self.views.append(view)
+        return {"ok": True, "view": view}
