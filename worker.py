@@ -6,6 +6,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -67,9 +68,23 @@ def activities_for(channels: Sequence[Channel], client: Client | None = None,
     return found
 
 
+def precompile_sandboxed_modules() -> None:
+    """Write the bytecode of the workflows package. The sandbox re-imports workflow modules for every new
+    workflow run; without a .pyc (PYTHONDONTWRITEBYTECODE=1, as in the Dockerfile) that means compiling
+    workflows/incident.py again for each incident, ~10-25 ms of worker CPU before its first page
+    (docs/performance.md). Not fatal when the source tree is read-only: that only costs the compiles."""
+    import compileall
+
+    try:
+        compileall.compile_dir(Path(__file__).resolve().parent / "workflows", quiet=2)
+    except OSError as exc:
+        log.info("workflow bytecode not written (%s); the sandbox will compile per workflow run", exc)
+
+
 def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
                  overrides: OverrideStore | None = None, remediation: RemediationActivities | None = None,
                  learning: LedgerActivities | None = None) -> Worker:
+    precompile_sandboxed_modules()
     return Worker(
         client,
         task_queue=task_queue,

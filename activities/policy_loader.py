@@ -25,6 +25,8 @@ def read_yaml(path: Path) -> object:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PolicyError([f"{path}: (file): not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError([f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"

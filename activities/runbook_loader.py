@@ -28,6 +28,8 @@ class RunbookSet(BaseModel):
 def _read(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"

@@ -58,6 +58,8 @@ def load_scenario(path: Path) -> LoadedScenario:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ScenarioError([f"{path}: (file): {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"

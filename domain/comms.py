@@ -5,7 +5,7 @@ it changes; channels never read workflow internals."""
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain import messages, planner
 from domain.incident import IncidentState
@@ -47,6 +47,7 @@ class IncidentView(BaseModel):
     acknowledged_at: datetime | None = None
     roles: dict[str, str] = {}
     paged: list[str] = []
+    paged_people: list[str] = Field(default=[], description="Handles of everyone paged (invited into the room)")
     next_deadline: datetime | None = None
     next_deadline_what: str | None = None
     started_at: datetime
@@ -84,6 +85,7 @@ def build_view(policy: Policy, state: IncidentState, now: datetime) -> IncidentV
         acknowledged_at=state.acknowledged_at,
         roles={role: who for role, who in state.roles.model_dump().items() if who},
         paged=[f"{p.tier.value}: {p.target}" for p in state.pages if p.target],
+        paged_people=list(dict.fromkeys(p.target for p in state.pages if p.target)),
         next_deadline=upcoming.at if upcoming else None, next_deadline_what=upcoming.reason if upcoming else None,
         started_at=state.started_at, resolved_at=state.resolved_at,
         public_status=public_status, component=component,

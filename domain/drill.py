@@ -17,7 +17,7 @@ from domain.decisions import DECISION_KINDS, Decision
 from domain.durations import Duration, format_duration
 from domain.incident import Alert, IncidentStart, IncidentState
 from domain.phases import Phase
-from domain.policy import Policy
+from domain.policy import Policy, location_part
 from domain.runbook_status import StepSimulation
 from domain.severity import Severity, Tier
 
@@ -180,7 +180,7 @@ def describe_scenario_errors(source: str, error: ValidationError) -> list[str]:
     """`file: path: reason` lines; decision fields are reported where they are written (`events.0.by`)."""
     lines = []
     for item in error.errors():
-        loc = [str(p) for p in item["loc"]]
+        loc = [location_part(p) for p in item["loc"]]
         message = item["msg"].removeprefix("Value error, ")
         if "decision" in loc:
             at = loc.index("decision")

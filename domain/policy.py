@@ -287,11 +287,17 @@ def _require_unique(values: list[str], what: str) -> None:
         seen.add(value)
 
 
+def location_part(part: object) -> str:
+    """A key as written, quoted when it would be invisible or ambiguous in a `file: path: reason` line."""
+    text = str(part)
+    return text if text and text.isprintable() and text == text.strip() and ":" not in text else repr(text)
+
+
 def describe_errors(source: str, error: ValidationError, prefix: str = "") -> list[str]:
     """`file: path.to.field: reason` lines, one per problem."""
     lines = []
     for item in error.errors():
-        path = ".".join(str(p) for p in (prefix, *item["loc"]) if p != "")
+        path = ".".join(location_part(p) for p in (prefix, *item["loc"]) if p != "")
         message = item["msg"].removeprefix("Value error, ")
         lines.append(f"{source}: {path or '(top)'}: {message}")
     return lines

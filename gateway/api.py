@@ -65,7 +65,8 @@ async def show(incident: str, gateway: GatewayDep) -> dict:
     try:
         with unavailable_as(gateway.temporal):
             state = await fetch_state(handle)
-        return await asyncio.to_thread(state_json, state, gateway.settings)  # reads the policy and the ledger (compliance)
+        # state_json reads the policy and the ledger (the compliance score): off the event loop
+        return await asyncio.to_thread(state_json, state, gateway.settings)
     except CommandError as exc:  # still starting
         raise HTTPException(409, str(exc)) from None
 

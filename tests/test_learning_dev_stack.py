@@ -9,11 +9,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import yaml
 
 from activities.channels import RecordingChannel
 from activities.policy_loader import INCIDENT_FILE
+from tests.gateway_support import TOKEN, served
 from tests.short_policy import write_short_policy
 from tests.test_cli_dev_server import incident, start_worker, wait_for
 
@@ -83,7 +85,8 @@ def test_incidents_postmortems_action_items_and_the_weekly_review_on_the_dev_sta
         assert f"#{first} done by jiyoung: Canary for payment deploys" in incident(
             env, "action", "done", first, "--by", "jiyoung").stdout
         open_items = json.loads(incident(env, "action", "list", "--open", "--json").stdout)
-        assert [(i["id"], i["owner"], i["term"], i["due"]) for i in open_items] == [(int(second), "hyunwoo", "long", due)]
+        assert [(i["id"], i["owner"], i["term"], i["due"]) for i in open_items] == [
+            (int(second), "hyunwoo", "long", due)]
         assert [i["title"] for i in json.loads(incident(env, "action", "list", "--owner", "jiyoung", "--json").stdout)
                 ] == ["Canary for payment deploys"]
         again = incident(env, "action", "done", first, "--by", "minsu", check=False)
@@ -115,10 +118,21 @@ def test_incidents_postmortems_action_items_and_the_weekly_review_on_the_dev_sta
             s["item"] for s in show(env, c)["compliance"]["steps"]}
 
         missed = wait_for(lambda: [m for m in recorder.read() if m["type"] == "message" and m["incident_id"] == b
-                                   and "missed its 45s deadline" in m["text"]], DEADLINE + 40, "B's missed-deadline notice")
+                                   and "missed its 45s deadline" in m["text"]],
+                          DEADLINE + 40, "B's missed-deadline notice")
         assert "tertiary on-call" in missed[0]["text"]
-        b_steps = {s["item"]: s for s in show(env, b)["compliance"]["steps"]}
+        b_shown = show(env, b)
+        b_steps = {s["item"]: s for s in b_shown["compliance"]["steps"]}
         assert (b_steps["postmortem"]["ok"], b_steps["postmortem"]["detail"]) == (False, "deadline missed")
+
+        # the REST API answers with the very same JSON, compliance included
+        with served(env["TEMPORAL_ADDRESS"], env["INCIDENTFLOW_TASK_QUEUE"], policy_dir=Path(
+                env["INCIDENTFLOW_POLICY_DIR"]), data_dir=Path(env["INCIDENTFLOW_DATA_DIR"])) as gateway:
+            for incident_id, expected in ((a, show(env, a)), (b, b_shown)):
+                answer = httpx.get(f"{gateway.url}/api/incidents/{incident_id}", timeout=30,
+                                   headers={"Authorization": f"Bearer {TOKEN}"})
+                assert answer.status_code == 200, answer.text
+                assert answer.json() == expected
     finally:
         worker.terminate()
         worker.wait(timeout=20)

@@ -7,6 +7,7 @@ its key. A first attempt posts straight away; a retried attempt (the previous on
 failing or before its worker died) looks for the key in the channel/thread first."""
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.channels.errors import rate_limited, unavailable
 from activities.channels.slack_blocks import approval_blocks, header_blocks, header_text, mrkdwn_escape
@@ -22,6 +24,7 @@ from domain.notifications import Notification, PageRequest
 from domain.policy import Person
 from domain.status import RoomRef
 
+log = logging.getLogger(__name__)
 HEADER_EVENT = "incidentflow_header"
 MESSAGE_EVENT = "incidentflow_message"
 BENIGN = {"already_in_channel", "cant_invite_self", "user_not_found", "already_in_channel_or_invited"}
@@ -53,6 +56,7 @@ class SlackChannel:
         self.default_channel = default_channel
         self.has_pager = has_pager
         self._rooms: dict[str, RoomRef] = {}
+        self._invited: dict[str, set[str]] = {}  # channel → Slack users invited by this worker
 
     # ── the incident room ────────────────────────────────────────────────────────────────────────
     async def open_room(self, request: RoomRequest) -> RoomRef:
@@ -84,6 +88,13 @@ class SlackChannel:
             return  # the room is still being opened; its header is posted with the then-current view
         await self._call("chat_update", channel=view.room.channel, ts=view.room.ts, text=header_text(view),
                          blocks=header_blocks(view))
+        # Everyone paged is in the room, also when Slack was down at the moment of their (PagerDuty) page.
+        invited = self._invited.setdefault(view.room.channel, set())
+        users = [p.slack_id for h in view.paged_people if (p := self.people().get(h)) and p.slack_id
+                 and p.slack_id not in invited]
+        if users:
+            await self._call("conversations_invite", channel=view.room.channel, users=users, benign=BENIGN)
+            invited.update(users)
 
     # ── messages and pages ───────────────────────────────────────────────────────────────────────
     async def send(self, notification: Notification) -> None:
@@ -103,14 +114,20 @@ class SlackChannel:
         await self._post_once(room.channel, room.ts, notification.key, text, blocks)
 
     async def page(self, request: PageRequest, target: str, person: Person | None) -> None:
-        """Bring the paged person into the room; DM them when no pager (PagerDuty) covers them."""
+        """Bring the paged person into the room; DM them when no pager (PagerDuty) covers them.
+
+        For someone a pager covers, Slack's part is a courtesy: a Slack outage must not hold back the page
+        (the workflow records it when this activity completes), so a failed invite is left to the header
+        update, which invites everyone paged and is retried until Slack is back."""
         if person is None or not person.slack_id:
             return
-        room = await self._room(request.incident_id)
-        if room is not None:
-            await self._call("conversations_invite", channel=room.channel, users=[person.slack_id], benign=BENIGN)
         if self.has_pager(person):
+            try:
+                await self._invite_to_room(request.incident_id, person.slack_id)
+            except ApplicationError as exc:
+                log.warning("Slack invite of %s deferred to the next header update: %s", target, exc)
             return
+        room = await self._invite_to_room(request.incident_id, person.slack_id)
         opened = await self._call("conversations_open", users=[person.slack_id])
         where = f" in <#{room.channel}>" if room else ""
         text = (f"📟 You are paged ({request.tier.value}) for [{request.severity.value.upper()}] {request.service}: "
@@ -118,6 +135,13 @@ class SlackChannel:
         await self._post_once(opened["channel"]["id"], None, request.key, text)
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────
+    async def _invite_to_room(self, incident_id: str, slack_id: str) -> RoomRef | None:
+        room = await self._room(incident_id)
+        if room is not None:
+            await self._call("conversations_invite", channel=room.channel, users=[slack_id], benign=BENIGN)
+            self._invited.setdefault(room.channel, set()).add(slack_id)
+        return room
+
     def _text(self, notification: Notification) -> str:
         mentions = []
         for handle in notification.to:

@@ -2,7 +2,7 @@
 
 Implements the methods incidentflow uses with Slack's semantics (channels, members, messages with
 metadata, threads, DMs, modals), records every call, and can be told to answer the next calls of a method with
-429 + Retry-After, 500, or to hold the answer (a worker dying mid-call)."""
+429 + Retry-After, 500, or to hold the answer (a worker dying mid-call), or to be down altogether (`outage`)."""
 
 import asyncio
 import itertools
@@ -60,6 +60,7 @@ class FakeSlack:
         self.channels: dict[str, Channel] = {}
         self.faults: dict[str, list[Fault]] = {}
         self.views: list[dict] = []  # modals opened (views.open), with the trigger_id they answered
+        self.outage: Fault | None = None  # while set, every call is answered with this fault (Slack is down)
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -128,6 +129,8 @@ class FakeSlack:
         fault = next((f for f in self.faults.get(method, []) if f.when is None or f.when(args)), None)
         if fault:
             self.faults[method].remove(fault)
+        elif self.outage is not None:
+            fault = self.outage
         if fault and not (fault.after_effect or fault.hold_seconds):
             call.status = fault.status
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}

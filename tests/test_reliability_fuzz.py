@@ -1,0 +1,36 @@
+"""R4 fuzzing at the gateway: schemathesis over its own /openapi.json (bench/chaos/fuzz.py, a few hundred
+requests here, 10,000 in the script), served by uvicorn on loopback with a worker and the time-skipping server
+behind it: no 5xx, unauthenticated is 401, and no refused or unauthenticated request starts a workflow."""
+
+import asyncio
+
+import pytest
+
+from bench.chaos.fuzz import StartRecorder, fuzz_gateway
+from tests.gateway_support import TOKEN, address_of, served
+from tests.helpers import running_worker
+
+EXAMPLES = 300
+# The time-skipping server has no list visibility; bench/chaos/fuzz.py fuzzes this route on the dev server.
+NEEDS_VISIBILITY = ("GET /api/incidents",)
+
+
+@pytest.mark.timeout(600)
+async def test_schemathesis_over_the_gateway_openapi_finds_no_5xx_and_no_workflow_started_by_a_refusal(
+        time_env, task_queue, recorder):
+    starts = StartRecorder()
+    with served(address_of(time_env.client), task_queue, slack_signing_secret="fuzz-signing-secret") as gateway:
+        gateway.app.state.gateway.temporal.interceptors.append(starts)
+        async with running_worker(time_env.client, task_queue, recorder):
+            report = await asyncio.to_thread(fuzz_gateway, gateway.url, TOKEN, starts, EXAMPLES, 3, NEEDS_VISIBILITY)
+    for workflow_id in starts.started:  # so the autouse cleanup terminates them
+        time_env.started_workflows.ids.add(workflow_id)
+    summary = report.summary()
+    print(summary)
+    assert report.server_errors == [], summary
+    assert report.unauthenticated_not_401 == [], summary
+    assert report.started_by_refused == [], summary
+    assert report.requests_run >= EXAMPLES * 0.9, summary
+    # the fuzzer reached past authentication and validation: both refusals and accepted requests happened
+    assert summary["statuses"].get(401) and summary["statuses"].get(422), summary
+    assert report.workflows_started > 0, summary
