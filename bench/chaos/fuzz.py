@@ -12,6 +12,7 @@ The script runs its own Temporal dev server, a worker (recording channel) and th
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -103,8 +104,9 @@ def _describe(case, auth: str, status: int) -> str:
 
 
 def fuzz_gateway(base_url: str, token: str, recorder: StartRecorder, requests_wanted: int, random_seed: int = 1,
-                 exclude: tuple[str, ...] = ()) -> FuzzReport:
-    """Blocking: run it in a thread when a worker shares the caller's event loop."""
+                 exclude: tuple[str, ...] = (), every: int = 0, housekeeping=None) -> FuzzReport:
+    """Blocking: run it in a thread when a worker shares the caller's event loop. `housekeeping()` runs every
+    `every` requests (the script closes the incidents started so far, so listing stays cheap)."""
     report = FuzzReport()
     session = requests.Session()
     begin = time.monotonic()
@@ -133,6 +135,8 @@ def fuzz_gateway(base_url: str, token: str, recorder: StartRecorder, requests_wa
         if started and (status >= 400 or (protected and auth != "valid")):
             report.started_by_refused.append(_describe(case, auth, status))
         report.workflows_started += started
+        if housekeeping and every and report.requests_run % every == 0:
+            housekeeping()
 
     one_request()
     report.seconds = time.monotonic() - begin
@@ -140,10 +144,11 @@ def fuzz_gateway(base_url: str, token: str, recorder: StartRecorder, requests_wa
 
 
 async def _run(requests_wanted: int, random_seed: int) -> FuzzReport:
-    from activities.channels import RecordingChannel
-    from bench.chaos.processes import DevServer
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from activities.channels import RecordingChannel
+    from bench.chaos.processes import DevServer
     from tests.conftest import register_search_attributes
     from tests.gateway_support import TOKEN, served
     from worker import build_worker
@@ -157,9 +162,24 @@ async def _run(requests_wanted: int, random_seed: int) -> FuzzReport:
         recorder = StartRecorder()
         with served(server.address, "fuzz", slack_signing_secret="fuzz-signing-secret") as gateway:
             gateway.app.state.gateway.temporal.interceptors.append(recorder)
+            loop = asyncio.get_running_loop()
+            closed = 0
+
+            async def terminate(ids: list[str]) -> None:
+                for workflow_id in ids:
+                    with contextlib.suppress(Exception):
+                        await client.get_workflow_handle(workflow_id).terminate(reason="fuzz housekeeping")
+
+            def housekeeping() -> None:
+                # incidents the fuzzer opened stay open; GET /api/incidents queries every open one
+                nonlocal closed
+                ids = recorder.started[closed:]
+                closed += len(ids)
+                asyncio.run_coroutine_threadsafe(terminate(ids), loop).result()
+
             async with build_worker(client, "fuzz", [RecordingChannel()]):
                 report = await asyncio.to_thread(fuzz_gateway, gateway.url, TOKEN, recorder, requests_wanted,
-                                                 random_seed)
+                                                 random_seed, (), 100, housekeeping)
         return report
     finally:
         server.stop()

@@ -23,6 +23,7 @@ class FakePagerDuty:
         self.routing_keys = routing_keys
         self.events: list[Event] = []
         self.faults: list[tuple[int, int | None, bool]] = []  # (status, retry_after, after_effect)
+        self.outage: tuple[int, int | None] | None = None  # while set: every event answered (status, retry_after)
         self.app = FastAPI()
         self.app.add_api_route("/v2/enqueue", self._enqueue, methods=["POST"])
         self.served = ServedApp(self.app)
@@ -61,8 +62,8 @@ class FakePagerDuty:
         if body.get("event_action") not in ("trigger", "acknowledge", "resolve") or not body.get("dedup_key"):
             event.status, event.processed = 400, False
             return JSONResponse({"status": "invalid event"}, status_code=400)
-        if self.faults:
-            status, retry_after, after_effect = self.faults.pop(0)
+        if self.faults or self.outage:
+            status, retry_after, after_effect = self.faults.pop(0) if self.faults else (*self.outage, False)
             # after_effect: processed, but the answer is lost; the retry arrives with the same dedup_key
             event.status, event.processed = status, after_effect
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
