@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from domain.compliance import Compliance
 from domain.durations import format_duration
 from domain.incident import IncidentState
+from domain.markdown import markdown_values
 from domain.metrics import Recurrence
 from domain.policy import Policy
 from domain.records import ActionItem
@@ -89,8 +90,10 @@ def _span(start: datetime | None, end: datetime | None) -> str:
 def draft_context(policy: Policy, state: IncidentState, due: datetime, compliance: Compliance,
                   recurrence: Recurrence | None = None, action_items: list[ActionItem] | None = None,
                   root_cause_category: str | None = None) -> dict:
+    """What the template sees. Every string is escaped for Markdown (`domain/markdown.py`): titles, labels and
+    notes come from alerts and people, and must show as text, not links, HTML or broken tables."""
     level = policy.severity(state.severity)
-    return {
+    return markdown_values({
         "incident": state.model_dump(mode="json"),
         "severity_name": level.name,
         "impact": state.impact or level.impact,
@@ -117,7 +120,7 @@ def draft_context(policy: Policy, state: IncidentState, due: datetime, complianc
                      for t in state.timeline],
         "compliance": {"percent": compliance.percent, "steps": [s.model_dump() for s in compliance.steps]},
         "action_items": [a.model_dump(mode="json") for a in action_items or []],
-    }
+    })
 
 
 def render_draft(template: str, context: dict) -> str:

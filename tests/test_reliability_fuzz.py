@@ -26,7 +26,6 @@ async def test_schemathesis_over_the_gateway_openapi_finds_no_5xx_and_no_workflo
     for workflow_id in starts.started:  # so the autouse cleanup terminates them
         time_env.started_workflows.ids.add(workflow_id)
     summary = report.summary()
-    print(summary)
     assert report.server_errors == [], summary
     assert report.unauthenticated_not_401 == [], summary
     assert report.started_by_refused == [], summary

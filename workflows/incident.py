@@ -7,7 +7,6 @@ as concurrent activities so that one slow channel never holds back an escalation
 
 import asyncio
 import contextlib
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -47,6 +46,7 @@ class IncidentWorkflow:
         self._early_signals: list[Decision | AlertSnapshot] = []
         self._dispatched_tiers: set[Tier] = set()
         self._tasks: list[asyncio.Task] = []
+        self._timers: set = set()  # deadlines that already have a durable timer
         self._published: tuple | None = None
         self._drill_ended = False
         self._view_latest: comms.IncidentView | None = None
@@ -62,11 +62,8 @@ class IncidentWorkflow:
     # ── main loop ────────────────────────────────────────────────────────────────────────────────
     @workflow.run
     async def run(self, start: IncidentStart) -> IncidentState:
-        # A local activity: runs inside this first workflow task, so the first page is scheduled without
-        # waiting for an activity task and a second workflow task (docs/performance.md). Still recorded in
-        # history (a marker): one policy snapshot per incident, replayed, never re-read.
         self.policy = policy_for_incident(
-            await workflow.execute_local_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ), start
+            await workflow.execute_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ), start
         )
         self.state = new_incident(self.policy, start, workflow.now())
         self._policy_dir = start.policy_dir
@@ -98,11 +95,10 @@ class IncidentWorkflow:
             if plan.due:
                 continue  # carrying out actions schedules new ones (the next reminder): plan again first
             self._changed = False
-            timeout = plan.next_at - workflow.now() if plan.next_at else None
-            if timeout is not None and timeout <= timedelta(0):
+            if plan.next_at is not None and plan.next_at <= workflow.now():
                 continue
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            self._wake_at(plan.next_at)
+            await workflow.wait_condition(lambda: self._changed)
 
         self._publish_view()
         self._record_phase()
@@ -292,6 +288,20 @@ class IncidentWorkflow:
             await workflow.execute_activity_method(NotificationActivities.publish, latest, **DELIVERY)
             self._view_sent = latest
         self._view_draining = False
+
+    def _wake_at(self, deadline) -> None:
+        """One durable timer per planned deadline, never cancelled: a decision that wakes the loop early
+        leaves it running, and when it fires the loop simply plans again. (Cancelling a timer in the same
+        moment it fires is a race Temporal's time-skipping test server rejects, which hung drills.)"""
+        if deadline is None or deadline in self._timers:
+            return
+        self._timers.add(deadline)
+
+        async def fire() -> None:
+            await workflow.sleep(deadline - workflow.now())
+            self._changed = True
+
+        asyncio.ensure_future(fire())
 
     def _start(self, coroutine) -> None:
         if self._held is not None:
