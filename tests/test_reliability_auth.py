@@ -46,8 +46,8 @@ async def test_stale_future_and_replayed_grafana_signatures_are_refused_and_star
     payload["groupKey"] = f"grafana-{uuid.uuid4().hex}"
     body = json.dumps(payload).encode()
     now = int(time.time())
-    stale = await post_raw(grafana_gateway, "/webhooks/grafana", body, grafana_headers(body, now - 301))
-    future = await post_raw(grafana_gateway, "/webhooks/grafana", body, grafana_headers(body, now + 301))
+    stale = await post_raw(grafana_gateway, "/webhooks/grafana", body, grafana_headers(body, now - 400))
+    future = await post_raw(grafana_gateway, "/webhooks/grafana", body, grafana_headers(body, now + 400))
     not_a_time = await post_raw(grafana_gateway, "/webhooks/grafana", body,
                                 {**grafana_headers(body, now), TIMESTAMP_HEADER: "yesterday"})
     for refused in (stale, future):
