@@ -3,12 +3,13 @@
 import re
 from collections.abc import Iterable
 
-from domain.policy import AlertMapping, AlertRule
+from domain.policy import AlertMapping
 from domain.severity import Severity, worst
 
 
-def _matches(rule: AlertRule, labels: dict[str, str]) -> bool:
-    for label, expected in rule.match.items():
+def labels_match(matchers: dict[str, str], labels: dict[str, str]) -> bool:
+    """Every matcher holds: equal value, or for a value starting with '~' a full regex match."""
+    for label, expected in matchers.items():
         value = labels.get(label)
         if value is None:
             return False
@@ -23,7 +24,7 @@ def _matches(rule: AlertRule, labels: dict[str, str]) -> bool:
 def severity_for_labels(mapping: AlertMapping, labels: dict[str, str]) -> Severity:
     """First matching rule; else the severity label's value; else the default."""
     for rule in mapping.rules:
-        if _matches(rule, labels):
+        if labels_match(rule.match, labels):
             return rule.severity
     value = labels.get(mapping.severity_label)
     if value is not None:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.alert_mapping import labels_match
 from domain.durations import Duration
 from domain.incident import Alert, IncidentState
 from domain.severity import Severity
@@ -305,17 +306,6 @@ class Allowlist(Strict):
 
 
 # ── matching and inputs ─────────────────────────────────────────────────────────────────────────────
-def _label_matches(matchers: dict[str, str], labels: dict[str, str]) -> bool:
-    for label, expected in matchers.items():
-        value = labels.get(label)
-        if value is None:
-            return False
-        if expected.startswith("~"):
-            if not re.fullmatch(expected[1:], value):
-                return False
-        elif value != expected:
-            return False
-    return True
 
 
 def _firing(state: IncidentState) -> list[Alert]:
@@ -323,7 +313,7 @@ def _firing(state: IncidentState) -> list[Alert]:
 
 
 def matching_alert(runbook: Runbook, state: IncidentState) -> Alert | None:
-    return next((a for a in _firing(state) if _label_matches(runbook.match.labels, a.labels)), None)
+    return next((a for a in _firing(state) if labels_match(runbook.match.labels, a.labels)), None)
 
 
 def matches(runbook: Runbook, state: IncidentState) -> bool:
