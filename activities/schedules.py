@@ -40,69 +40,54 @@ class ScheduleSync(BaseModel):
     when: str
 
 
-def weekly_spec(policy: Policy) -> ScheduleSpec:
+def _spec(policy: Policy, comment: str, **days: list[ScheduleRange]) -> ScheduleSpec:
+    """At the team handover time, in the rotation's zone, on the given days."""
     rotation = policy.oncall.rotation
     at = rotation.handover_time
-    temporal_weekday = (WEEKDAYS.index(rotation.handover_weekday) + 1) % 7  # Temporal counts from Sunday = 0
     calendar = ScheduleCalendarSpec(
         second=[ScheduleRange(at.second)], minute=[ScheduleRange(at.minute)], hour=[ScheduleRange(at.hour)],
-        day_of_week=[ScheduleRange(temporal_weekday)], comment="team on-call handover",
+        comment=comment, **days,
     )
     return ScheduleSpec(calendars=[calendar], time_zone_name=rotation.timezone)
+
+
+def weekly_spec(policy: Policy) -> ScheduleSpec:
+    temporal_weekday = (WEEKDAYS.index(policy.oncall.rotation.handover_weekday) + 1) % 7  # Sunday = 0
+    return _spec(policy, "team on-call handover", day_of_week=[ScheduleRange(temporal_weekday)])
 
 
 def monthly_spec(policy: Policy) -> ScheduleSpec:
     """The first day of each month at the handover time (the monthly review)."""
-    rotation = policy.oncall.rotation
-    at = rotation.handover_time
-    calendar = ScheduleCalendarSpec(
-        second=[ScheduleRange(at.second)], minute=[ScheduleRange(at.minute)], hour=[ScheduleRange(at.hour)],
-        day_of_month=[ScheduleRange(1)], comment="monthly incident review",
-    )
-    return ScheduleSpec(calendars=[calendar], time_zone_name=rotation.timezone)
+    return _spec(policy, "monthly incident review", day_of_month=[ScheduleRange(1)])
 
 
-def describe_when(policy: Policy) -> str:
+def describe_when(policy: Policy, monthly: bool = False) -> str:
     rotation = policy.oncall.rotation
-    return f"every {rotation.handover_weekday} {rotation.handover_time:%H:%M} {rotation.timezone}"
+    day = "1st of every month" if monthly else f"every {rotation.handover_weekday}"
+    return f"{day} {rotation.handover_time:%H:%M} {rotation.timezone}"
 
 
 def desired_schedules(policy: Policy, task_queue: str, policy_dir: str | None = None) -> dict[str, Schedule]:
-    spec = weekly_spec(policy)
     schedule_policy = SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW)
+
+    def bot(run, argument, workflow_id: str, summary: str, spec: ScheduleSpec) -> Schedule:
+        return Schedule(
+            action=ScheduleActionStartWorkflow(run, argument, id=workflow_id, task_queue=task_queue,
+                                               execution_timeout=timedelta(hours=1), static_summary=summary),
+            spec=spec, policy=schedule_policy,
+        )
+
+    weekly = weekly_spec(policy)
     return {
-        HANDOVER_SCHEDULE_ID: Schedule(
-            action=ScheduleActionStartWorkflow(
-                HandoverWorkflow.run, HandoverRequest(policy_dir=policy_dir), id=HANDOVER_WORKFLOW_ID,
-                task_queue=task_queue, execution_timeout=timedelta(hours=1),
-                static_summary="온콜 핸드오버 봇: weekly on-call handover",
-            ),
-            spec=spec, policy=schedule_policy,
-        ),
-        REPORT_SCHEDULE_ID: Schedule(
-            action=ScheduleActionStartWorkflow(
-                OnCallReportWorkflow.run, ReportRequest(policy_dir=policy_dir), id=REPORT_WORKFLOW_ID,
-                task_queue=task_queue, execution_timeout=timedelta(hours=1),
-                static_summary="온콜 성과 봇: weekly on-call report",
-            ),
-            spec=spec, policy=schedule_policy,
-        ),
-        WEEKLY_REVIEW_SCHEDULE_ID: Schedule(
-            action=ScheduleActionStartWorkflow(
-                ReviewWorkflow.run, ReviewJob(kind="weekly", policy_dir=policy_dir), id=WEEKLY_REVIEW_WORKFLOW_ID,
-                task_queue=task_queue, execution_timeout=timedelta(hours=1),
-                static_summary="주간 리뷰: weekly incident review",
-            ),
-            spec=spec, policy=schedule_policy,
-        ),
-        MONTHLY_REVIEW_SCHEDULE_ID: Schedule(
-            action=ScheduleActionStartWorkflow(
-                ReviewWorkflow.run, ReviewJob(kind="monthly", policy_dir=policy_dir), id=MONTHLY_REVIEW_WORKFLOW_ID,
-                task_queue=task_queue, execution_timeout=timedelta(hours=1),
-                static_summary="월간 리뷰: monthly incident review",
-            ),
-            spec=monthly_spec(policy), policy=schedule_policy,
-        ),
+        HANDOVER_SCHEDULE_ID: bot(HandoverWorkflow.run, HandoverRequest(policy_dir=policy_dir), HANDOVER_WORKFLOW_ID,
+                                  "온콜 핸드오버 봇: weekly on-call handover", weekly),
+        REPORT_SCHEDULE_ID: bot(OnCallReportWorkflow.run, ReportRequest(policy_dir=policy_dir), REPORT_WORKFLOW_ID,
+                                "온콜 성과 봇: weekly on-call report", weekly),
+        WEEKLY_REVIEW_SCHEDULE_ID: bot(ReviewWorkflow.run, ReviewJob(kind="weekly", policy_dir=policy_dir),
+                                       WEEKLY_REVIEW_WORKFLOW_ID, "주간 리뷰: weekly incident review", weekly),
+        MONTHLY_REVIEW_SCHEDULE_ID: bot(ReviewWorkflow.run, ReviewJob(kind="monthly", policy_dir=policy_dir),
+                                        MONTHLY_REVIEW_WORKFLOW_ID, "월간 리뷰: monthly incident review",
+                                        monthly_spec(policy)),
     }
 
 
@@ -121,7 +106,6 @@ async def ensure_schedules(client: Client, policy: Policy, task_queue: str,
 
             await client.get_schedule_handle(schedule_id).update(replace)
             action = "updated"
-        when = describe_when(policy) if schedule_id != MONTHLY_REVIEW_SCHEDULE_ID else (
-            f"1st of every month {policy.oncall.rotation.handover_time:%H:%M} {policy.oncall.rotation.timezone}")
+        when = describe_when(policy, monthly=schedule_id == MONTHLY_REVIEW_SCHEDULE_ID)
         results.append(ScheduleSync(id=schedule_id, action=action, when=when))
     return results

@@ -106,20 +106,23 @@ class Checklist(Strict):
         return self
 
 
-class AlertRule(Strict):
-    match: dict[str, str] = Field(description="label -> value; a value starting with '~' is a regex")
-    severity: Severity
+def _check_matchers(value: dict[str, str]) -> dict[str, str]:
+    for label, pattern in value.items():
+        if pattern.startswith("~"):
+            try:
+                re.compile(pattern[1:])
+            except re.error as exc:
+                raise ValueError(f"label {label}: bad regex {pattern[1:]!r}: {exc}") from None
+    return value
 
-    @field_validator("match")
-    @classmethod
-    def _valid_regexes(cls, value: dict[str, str]) -> dict[str, str]:
-        for label, pattern in value.items():
-            if pattern.startswith("~"):
-                try:
-                    re.compile(pattern[1:])
-                except re.error as exc:
-                    raise ValueError(f"label {label}: bad regex {pattern[1:]!r}: {exc}") from None
-        return value
+
+# label -> value; a value starting with "~" is a regex (full match). Used by the alert mapping and runbooks.
+LabelMatchers = Annotated[dict[str, str], AfterValidator(_check_matchers)]
+
+
+class AlertRule(Strict):
+    match: LabelMatchers = Field(description="label -> value; a value starting with '~' is a regex")
+    severity: Severity
 
 
 class AlertMapping(Strict):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from domain.alert_mapping import labels_match
 from domain.durations import Duration
 from domain.incident import Alert, IncidentState
+from domain.policy import LabelMatchers
 from domain.severity import Severity
 
 STEP_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -188,22 +189,11 @@ class InputSpec(Strict):
 
 
 class Match(Strict):
-    labels: dict[str, str] = Field(
+    labels: LabelMatchers = Field(
         default={}, description="Label matchers on a firing alert; a value starting with '~' is a regex (full match)"
     )
     services: list[str] = Field(default=[], description="The incident's service is one of these (empty: any)")
     severities: list[Severity] = Field(default=[], description="The incident's severity is one of these (empty: any)")
-
-    @field_validator("labels")
-    @classmethod
-    def _valid_regexes(cls, value: dict[str, str]) -> dict[str, str]:
-        for label, pattern in value.items():
-            if pattern.startswith("~"):
-                try:
-                    re.compile(pattern[1:])
-                except re.error as exc:
-                    raise ValueError(f"label {label}: bad regex {pattern[1:]!r}: {exc}") from None
-        return value
 
 
 class Action(Strict):

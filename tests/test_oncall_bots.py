@@ -17,7 +17,12 @@ import pytest
 
 from activities.channels import RecordingChannel
 from activities.overrides import OverrideStore
-from activities.schedules import HANDOVER_SCHEDULE_ID, REPORT_SCHEDULE_ID
+from activities.schedules import (
+    HANDOVER_SCHEDULE_ID,
+    MONTHLY_REVIEW_SCHEDULE_ID,
+    REPORT_SCHEDULE_ID,
+    WEEKLY_REVIEW_SCHEDULE_ID,
+)
 from domain.oncall_report import week_of
 from domain.rotation import INSTANT, Override, holder, last_handover
 from domain.severity import Severity, Tier
@@ -88,7 +93,8 @@ async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_clie
 
         async def both_listed():
             ids = await schedule_ids(dev_client)
-            return ids if {HANDOVER_SCHEDULE_ID, REPORT_SCHEDULE_ID} <= set(ids) else None
+            wanted = {HANDOVER_SCHEDULE_ID, REPORT_SCHEDULE_ID, WEEKLY_REVIEW_SCHEDULE_ID, MONTHLY_REVIEW_SCHEDULE_ID}
+            return ids if wanted <= set(ids) else None
 
         ids = await wait_for(both_listed)
         assert ids.count(HANDOVER_SCHEDULE_ID) == 1 and ids.count(REPORT_SCHEDULE_ID) == 1
@@ -101,6 +107,10 @@ async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_clie
         assert description.schedule.action.task_queue == stack_env["INCIDENTFLOW_TASK_QUEUE"]
         upcoming = [t.astimezone(SEOUL) for t in description.info.next_action_times]
         assert upcoming and all((t.weekday(), t.hour, t.minute, t.second) == (0, 9, 0, 0) for t in upcoming)
+        monthly = await dev_client.get_schedule_handle(MONTHLY_REVIEW_SCHEDULE_ID).describe()
+        firsts = [t.astimezone(SEOUL) for t in monthly.info.next_action_times]
+        assert firsts and all((t.day, t.hour, t.minute) == (1, 9, 0) for t in firsts)
+        assert ids.count(WEEKLY_REVIEW_SCHEDULE_ID) == 1 and ids.count(MONTHLY_REVIEW_SCHEDULE_ID) == 1
 
         # An open incident, and an override that makes someone else the incoming secondary
         now = datetime.now(UTC)
