@@ -138,3 +138,22 @@ def dev_server(tmp_path_factory):
 @pytest.fixture
 async def dev_client(dev_server):
     return await Client.connect(dev_server, data_converter=pydantic_data_converter)
+
+
+@pytest.fixture
+def slack():
+    """A fake Slack Web API on loopback (tests/fakes/slack_api.py)."""
+    from tests.fakes.slack_api import FakeSlack
+
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def pagerduty():
+    """A fake PagerDuty Events v2 endpoint on loopback that knows the tests' routing key."""
+    from tests.comms_support import PD_KEY
+    from tests.fakes.pagerduty import FakePagerDuty
+
+    with FakePagerDuty({PD_KEY}) as fake:
+        yield fake

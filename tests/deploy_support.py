@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -34,16 +33,6 @@ def start_worker(env: dict[str, str], log: Path, metrics_port: int | None = None
         env = {**env, "INCIDENTFLOW_METRICS_PORT": str(metrics_port)}
     return subprocess.Popen([sys.executable, "-m", "worker"], env=env, stdout=log.open("ab"),
                             stderr=subprocess.STDOUT)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def scrape(port: int) -> dict[tuple[str, frozenset], float]:

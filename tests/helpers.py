@@ -1,5 +1,6 @@
 """Shared test helpers: run a worker, start an incident, read what was paged."""
 
+import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -34,3 +35,14 @@ async def start_incident(client: Client, task_queue: str, severity: Severity | N
 def offsets(pages: list, since: datetime) -> list[tuple[str, int]]:
     """(tier, seconds since detection) for each page in the workflow state."""
     return [(p.tier.value, round((p.at - since).total_seconds())) for p in pages]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    """Poll `predicate` (real time) until it returns something truthy; fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

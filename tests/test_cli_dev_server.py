@@ -13,6 +13,7 @@ from datetime import datetime
 import pytest
 
 from activities.channels import RecordingChannel
+from tests.helpers import wait_for
 from tests.short_policy import write_short_policy
 
 pytestmark = pytest.mark.slow
@@ -43,16 +44,6 @@ def incident(env, *args, check=True) -> subprocess.CompletedProcess:
 def start_worker(env) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "worker"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_declare_ack_resolve_show_through_the_cli(stack_env):

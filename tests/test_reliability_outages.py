@@ -12,24 +12,10 @@ import pytest
 from activities.channels import RecordingChannel
 from activities.channels.slack import channel_name
 from domain.severity import Severity
-from tests.comms_support import PD_KEY, comms_settings, comms_worker, eventually, snapshot
-from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.slack_api import FakeSlack
+from tests.comms_support import comms_settings, comms_worker, eventually, snapshot
 from tests.helpers import start_incident
 
 TIERS = ("primary", "secondary", "tertiary")
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def pagerduty():
-    with FakePagerDuty({PD_KEY}) as fake:
-        yield fake
 
 
 def recorded_tiers(recorder: RecordingChannel, incident_id: str) -> list[str]:

@@ -6,20 +6,12 @@ clear ephemeral answer and change nothing."""
 import re
 
 import httpx
-import pytest
 
 from activities.channels.slack import channel_name
 from domain.phases import Phase
 from domain.severity import Severity
 from tests.comms_support import SIGNING_SECRET, command_body, comms_settings, comms_worker, eventually, signed, snapshot
-from tests.fakes.slack_api import FakeSlack
 from tests.gateway_support import address_of, served
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 async def slash(gateway, text: str, user: str, channel: str) -> dict:

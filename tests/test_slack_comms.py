@@ -15,12 +15,6 @@ from tests.fakes.slack_api import FakeSlack, Fault, is_header, is_thread_reply
 from tests.helpers import start_incident
 
 
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
-
-
 def header_of(slack: FakeSlack, incident_id: str):
     channel = slack.channel_named(channel_name("inc", incident_id))
     headers = slack.headers(channel) if channel else []

@@ -7,13 +7,11 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from activities.channels.slack import channel_name
 from domain.phases import Phase
 from domain.severity import Severity
 from tests.comms_support import (
-    PD_KEY,
     SIGNING_SECRET,
     button_body,
     command_body,
@@ -23,24 +21,10 @@ from tests.comms_support import (
     signed,
     snapshot,
 )
-from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.slack_api import FakeSlack
 from tests.gateway_support import address_of, served
 from tests.helpers import start_incident
 
 TRANSCRIPT = Path(__file__).resolve().parent.parent / ".incidentflow" / "slack-transcript.txt"
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def pagerduty():
-    with FakePagerDuty({PD_KEY}) as fake:
-        yield fake
 
 
 async def click(gateway, action: str, incident_id: str, user: str) -> httpx.Response:

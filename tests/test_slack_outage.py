@@ -6,29 +6,15 @@ once. Real slack-sdk, real PagerDuty client, fakes on loopback."""
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from activities.channels import RecordingChannel
 from activities.channels.slack import channel_name, message_key
 from activities.policy_loader import load_policy
 from domain.severity import Severity
-from tests.comms_support import PD_KEY, comms_settings, comms_worker, eventually, snapshot
+from tests.comms_support import comms_settings, comms_worker, eventually, snapshot
 from tests.conftest import POLICY_DIR
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack_api import FakeSlack, Fault
 from tests.helpers import start_incident
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def pagerduty():
-    with FakePagerDuty({PD_KEY}) as fake:
-        yield fake
 
 
 def triggered(pagerduty: FakePagerDuty, incident_id: str, tier: str) -> bool:

@@ -35,12 +35,6 @@ LEADERBOARD = {"alertname": "LeaderboardErrors", "service": "leaderboard", "seve
 
 
 @pytest.fixture
-def slack():
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 def fakes():
     with served_fakes() as served:
         yield served

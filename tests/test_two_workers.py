@@ -10,8 +10,8 @@ import pytest
 from activities.channels import RecordingChannel
 from domain.decisions import Acknowledge, Resolve
 from domain.phases import Phase
-from tests.deploy_support import stack_env, start_worker, wait_for
-from tests.helpers import start_incident
+from tests.deploy_support import stack_env, start_worker
+from tests.helpers import start_incident, wait_for
 from workflows.incident import IncidentWorkflow
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from activities.channels import RecordingChannel
-from tests.deploy_support import metrics_port, scrape, stack_env, start_worker, value, wait_for
+from tests.deploy_support import metrics_port, scrape, stack_env, start_worker, value
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.slow
 
