@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
@@ -64,8 +65,10 @@ def view_submission_body(private_metadata: str, reason: str | None, user: str,
 
 
 def command_body(text: str, user: str, channel_name: str) -> str:
+    # Slack gives every invocation its own trigger_id, so two identical commands in one second are not a replay.
     return urlencode({"command": "/incident", "text": text, "user_id": user, "channel_id": "C1",
-                      "channel_name": channel_name, "team_id": "T1", "response_url": "http://127.0.0.1:9/x"})
+                      "channel_name": channel_name, "team_id": "T1", "response_url": "http://127.0.0.1:9/x",
+                      "trigger_id": uuid.uuid4().hex})
 
 
 async def snapshot(client, incident_id: str):
