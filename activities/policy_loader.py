@@ -66,11 +66,10 @@ def _file_versions(directory: Path) -> tuple:
     return tuple(versions)
 
 
-@activity.defn
-async def load_policy_snapshot(directory: str | None) -> Policy:
-    """The policy an incident keeps for its whole life (PagerDuty does the same with escalation policies).
-    None means the worker's configured policy directory. Parsed once per version of the files: reading and
-    validating the YAML was a third of the time from alert to first page (docs/performance.md)."""
+def policy_snapshot(directory: Path | str | None = None) -> Policy:
+    """The policy as the files say now, parsed once per version of the files (mtime, size, inode): reading and
+    validating the YAML was a third of the time from alert to first page (docs/performance.md). None means
+    the configured policy directory. Raises PolicyError like `load_policy`."""
     from settings import get_settings
 
     path = Path(directory or get_settings().policy_dir).resolve()
@@ -81,3 +80,10 @@ async def load_policy_snapshot(directory: str | None) -> Policy:
     policy = load_policy(path)
     _snapshots[path] = (versions, policy)
     return policy
+
+
+@activity.defn
+async def load_policy_snapshot(directory: str | None) -> Policy:
+    """The policy an incident keeps for its whole life (PagerDuty does the same with escalation policies),
+    for incidents whose starter did not take the snapshot itself (`IncidentStart.policy`)."""
+    return policy_snapshot(directory)

@@ -29,7 +29,7 @@ def new_incident_id(service: str, now: datetime) -> str:
 async def declare_incident(client, start: IncidentStart, task_queue: str | None = None) -> str:
     await client.start_workflow(
         IncidentWorkflow.run, start, id=workflow_id(start.id), task_queue=task_queue or get_settings().task_queue,
-        static_summary=f"{(start.severity or 'sev?').upper()} {start.service}: {start.title}"[:200],
+        static_summary=start.ui_summary(), static_details=start.ui_details(),
     )
     return start.id
 

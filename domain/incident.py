@@ -5,7 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from domain.alert_mapping import severity_for_alerts
+from domain.markdown import markdown_text
 from domain.phases import Phase
+from domain.policy import Policy
 from domain.runbook_status import RunbookRunInfo, StepSimulation
 from domain.severity import Role, Severity, Tier
 from domain.status import RoomRef, StatusUpdate
@@ -92,12 +95,44 @@ class IncidentStart(BaseModel):
         default=None, description="Drills only: tier members replacing the policy's (names, no contact details)")
     drill_speed: float = Field(
         default=1, gt=0, description="Drills only: the policy's incident clocks run this many times faster")
+    policy: Policy | None = Field(
+        default=None, description="The policy snapshot taken by the starter (gateway, CLI) from the same policy "
+                                  "files the worker reads; None: the workflow loads it (one activity more)")
 
     @model_validator(mode="after")
     def _drill_only(self) -> "IncidentStart":
         if not self.drill and (self.roster is not None or self.drill_speed != 1):
             raise ValueError("roster and drill_speed are for drills only")
         return self
+
+    def expected_severity(self) -> Severity | None:
+        """The declared severity, or the one the policy's alert mapping gives the alerts (when the starter
+        took a policy snapshot); the workflow decides the same way (domain/lifecycle.py)."""
+        if self.severity is not None or self.policy is None:
+            return self.severity
+        return severity_for_alerts(self.policy.incident.alert_mapping, [a.labels for a in self.alerts])
+
+    def ui_summary(self) -> str:
+        """One line for the Temporal UI's workflow list (static summary)."""
+        severity = self.expected_severity()
+        drill = "DRILL " if self.drill else ""
+        return f"{drill}{(severity.value if severity else 'sev?').upper()} {self.service}: {self.title}"[:200]
+
+    def ui_details(self) -> str:
+        """Markdown for the Temporal UI's workflow page (static details): what the incident started as, with
+        every untrusted value escaped. The live severity and phase are the search attributes."""
+        severity = self.expected_severity()
+        lines = [f"**{markdown_text(self.title)}**", "",
+                 f"- severity at start: {severity.value if severity else 'from the alerts'}",
+                 f"- service: {markdown_text(self.service)}",
+                 f"- source: {self.source}, declared by {markdown_text(self.declared_by)}"]
+        if self.impact:
+            lines.append(f"- impact: {markdown_text(self.impact)}")
+        if self.alerts:
+            names = sorted({a.labels.get("alertname", "alert") for a in self.alerts})
+            shown = ", ".join(markdown_text(n[:80]) for n in names[:5]) + (", …" if len(names) > 5 else "")
+            lines.append(f"- alerts: {len(self.alerts)} ({shown})")
+        return "\n".join(lines)[:2000]
 
 
 class IncidentState(BaseModel):
@@ -147,3 +182,16 @@ class IncidentState(BaseModel):
     def holder_of_tier(self, tier: Tier) -> str | None:
         targets = [p.target for p in self.pages if p.tier == tier and p.target]
         return targets[-1] if targets else None
+
+    def ui_current_details(self) -> str:
+        """Markdown for the Temporal UI's "current details" of the running workflow: where it stands now."""
+        paged = self.highest_paged_tier()
+        acknowledged, ic = self.acknowledged_by, self.roles.ic
+        lines = [f"**{self.severity.value.upper()}** · {self.phase.value}" + (" · DRILL" if self.drill else ""), "",
+                 f"- acknowledged by: {markdown_text(acknowledged) if acknowledged else 'nobody yet'}",
+                 f"- incident commander: {markdown_text(ic) if ic else 'unassigned'}",
+                 f"- paged up to: {paged.value if paged else 'nobody yet'} ({len(self.pages)} pages)"]
+        open_items = sum(not c.done for c in self.checklist)
+        if open_items:
+            lines.append(f"- checklist: {open_items} open")
+        return "\n".join(lines)

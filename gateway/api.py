@@ -41,7 +41,7 @@ async def _handle(gateway: Gateway, incident: str):
 async def declare(body: DeclareRequest, gateway: GatewayDep) -> DeclaredIncident:
     start = IncidentStart(id=new_incident_id(body.service, datetime.now(UTC)), title=body.title,
                           service=body.service, severity=body.severity, impact=body.impact, declared_by=body.by,
-                          source="api")
+                          source="api", policy=gateway.policy())
     client = await gateway.temporal.client()
     with unavailable_as(gateway.temporal):
         incident = await declare_incident(client, start, task_queue=gateway.settings.task_queue)

@@ -1,7 +1,12 @@
-"""What every gateway route shares: settings, metrics, the Temporal connection and the alert intake."""
+"""What every gateway route shares: settings, metrics, the Temporal connection, the policy and the alert
+intake."""
+
+import logging
 
 from fastapi import Request
 
+from activities.policy_loader import PolicyError, policy_snapshot
+from domain.policy import Policy
 from gateway.intake import AlertIntake
 from gateway.metrics import Metrics
 from gateway.temporal import TemporalConnection
@@ -15,7 +20,18 @@ class Gateway:
         self.metrics = Metrics()
         self.temporal = TemporalConnection(settings.temporal_address, settings.temporal_namespace,
                                            tracing.client_interceptors(settings, "incidentflow-gateway"))
-        self.intake = AlertIntake(self.temporal, settings.task_queue, self.metrics, settings.dedup_window_seconds)
+        self.intake = AlertIntake(self.temporal, settings.task_queue, self.metrics, settings.dedup_window_seconds,
+                                  self.policy)
+
+    def policy(self) -> Policy | None:
+        """The policy snapshot new incidents start with (the gateway reads the same policy files as the
+        workers: same image or config map, docs/deploy.md). A broken file is not the gateway's to judge:
+        None, and the workflow loads the policy itself and fails visibly."""
+        try:
+            return policy_snapshot(self.settings.policy_dir)
+        except PolicyError as exc:
+            logging.getLogger("incidentflow.gateway").warning("policy not loadable, incidents load it: %s", exc)
+            return None
 
 
 def gateway_of(request: Request) -> Gateway:

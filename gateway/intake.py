@@ -21,6 +21,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.decisions import Decision
+from domain.policy import Policy
 from gateway.dedup import Deduplicator
 from gateway.mapping import AlertGroup, generation_id
 from gateway.metrics import Metrics
@@ -41,8 +42,10 @@ class Delivery(BaseModel):
 
 
 class AlertIntake:
-    def __init__(self, connection: TemporalConnection, task_queue: str, metrics: Metrics, window_seconds: float):
+    def __init__(self, connection: TemporalConnection, task_queue: str, metrics: Metrics, window_seconds: float,
+                 policy: Callable[[], Policy | None] = lambda: None):
         self.connection = connection
+        self.policy = policy
         self.task_queue = task_queue
         self.metrics = metrics
         self.dedup: Deduplicator[Delivery] = Deduplicator(window_seconds)
@@ -76,9 +79,10 @@ class AlertIntake:
 
         client = await self.connection.client()
         generation = self._generation.get(group.key, 1)
+        policy = self.policy()
         while generation <= MAX_GENERATIONS:
             incident_id = generation_id(group.key, generation)
-            start = group.start(incident_id)
+            start = group.start(incident_id, policy)
             try:
                 with unavailable_as(self.connection):
                     handle = await client.start_workflow(
@@ -86,7 +90,7 @@ class AlertIntake:
                         start_signal="alerts", start_signal_args=[group.snapshot(datetime.now(UTC))],
                         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                        static_summary=f"{group.source}: {group.service}: {group.title}"[:200],
+                        static_summary=start.ui_summary(), static_details=start.ui_details(),
                         rpc_timeout=RPC_TIMEOUT,
                     )
             except WorkflowAlreadyStartedError:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from domain.alerts import AlertSnapshot
 from domain.incident import Alert, IncidentStart
+from domain.policy import Policy
 from domain.severity import Severity
 from gateway.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload, PagerDutyEvent, real_time
 
@@ -47,11 +48,12 @@ class AlertGroup(BaseModel):
     def snapshot(self, now: datetime) -> AlertSnapshot:
         return AlertSnapshot(source=self.source, alerts=self.alerts, received_at=now)
 
-    def start(self, incident_id: str) -> IncidentStart:
+    def start(self, incident_id: str, policy: Policy | None = None) -> IncidentStart:
         starts = [a.starts_at for a in self.alerts if a.status == "firing" and a.starts_at]
         return IncidentStart(
             id=incident_id, title=self.title, service=self.service, severity=self.severity, impact=self.impact,
             declared_by=self.source, source=self.source, started_at=min(starts, default=None), alerts=self.alerts,
+            policy=policy,
         )
 
 

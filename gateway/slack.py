@@ -10,8 +10,6 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
@@ -28,7 +26,6 @@ from cli.common import workflow_id
 from cli.incidents import declare_incident, new_incident_id
 from domain import decisions as d
 from domain.incident import IncidentStart
-from domain.policy import Person
 from domain.severity import Role, Severity
 from gateway.context import Gateway, gateway_of
 from gateway.temporal import unavailable_as
@@ -108,19 +105,11 @@ def form_field(body: bytes, name: str) -> str:
 
 
 # ── people ───────────────────────────────────────────────────────────────────────────────────────
-@lru_cache(maxsize=8)
-def _people(policy_dir: Path, mtime: float) -> dict[str, Person]:
-    from activities.policy_loader import load_policy
-
-    return dict(load_policy(policy_dir).oncall.people)
-
-
 def handle_for(gateway: Gateway, slack_user: str) -> str:
     """The policy handle of a Slack user (people[*].slack_id); unknown users act as `slack:<id>`."""
-    directory = Path(gateway.settings.policy_dir)
-    oncall = directory / "oncall-escalation-policy.yaml"
-    people = _people(directory, oncall.stat().st_mtime if oncall.exists() else 0.0)
-    return next((handle for handle, p in people.items() if p.slack_id == slack_user), f"slack:{slack_user}")
+    policy = gateway.policy()
+    people = policy.oncall.people.items() if policy else ()
+    return next((handle for handle, p in people if p.slack_id == slack_user), f"slack:{slack_user}")
 
 
 # ── buttons ──────────────────────────────────────────────────────────────────────────────────────
@@ -334,7 +323,7 @@ async def _declare(gateway: Gateway, by: str, args: list[str]) -> dict:
         return _ephemeral(str(exc))
     service, title = args[1], " ".join(args[2:])
     start = IncidentStart(id=new_incident_id(service, datetime.now(UTC)), title=title, service=service,
-                          severity=severity, declared_by=by, source="slack")
+                          severity=severity, declared_by=by, source="slack", policy=gateway.policy())
     client = await gateway.temporal.client()
     with unavailable_as(gateway.temporal):
         incident = await declare_incident(client, start, task_queue=gateway.settings.task_queue)

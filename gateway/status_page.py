@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from activities.channels.external import status_store
-from activities.policy_loader import load_policy
+from activities.policy_loader import policy_snapshot
 from domain.comms import IncidentView
 from domain.status import worst_component_status
 from gateway.context import Gateway, gateway_of
@@ -32,7 +32,7 @@ OVERALL = {"operational": "All systems operational", "degraded_performance": "De
 def status_document(gateway: Gateway, now: datetime | None = None) -> dict:
     settings = gateway.settings
     now = now or datetime.now(UTC)
-    policy = load_policy(settings.policy_dir)
+    policy = policy_snapshot(settings.policy_dir)
     views = status_store(settings).recent(now)
     open_views = [v for v in views if v.public_status != "resolved"]
     components = [

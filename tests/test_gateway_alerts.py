@@ -7,9 +7,11 @@ import asyncio
 import uuid
 
 import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.decisions import Acknowledge
 from gateway.mapping import incident_key
 from tests.gateway_support import address_of, alertmanager_group, example, served
 from tests.helpers import running_worker
@@ -107,6 +109,51 @@ async def test_a_second_group_is_a_second_incident(stack, time_env, recorder):
     assert first["incident_id"] != second["incident_id"]
     for incident in (first["incident_id"], second["incident_id"]):
         await wait_for(lambda incident=incident: _async(len(primary_pages(recorder, incident)) == 1), "page")
+
+
+async def test_alert_incident_pages_in_its_first_workflow_task(stack, time_env, recorder):
+    """The gateway hands the policy snapshot over in the start input: no policy-loading activity before the
+    first page (docs/performance.md)."""
+    group = alertmanager_group(f"group-{uuid.uuid4().hex}")
+    async with stack.http() as http:
+        incident = (await http.post("/webhooks/alertmanager", json=group)).json()["incident_id"]
+    await wait_for(lambda: _async(len(primary_pages(recorder, incident)) == 1), "page")
+
+    events = (await time_env.client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident).fetch_history()).events
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in events
+                 if e.HasField("activity_task_scheduled_event_attributes")]
+    assert "load_policy_snapshot" not in scheduled
+    assert scheduled[0] == "page_responder"
+    # the page is a command of the very first workflow task: scheduled before a second task starts
+    page = next(i for i, e in enumerate(events) if e.HasField("activity_task_scheduled_event_attributes"))
+    task_starts = [i for i, e in enumerate(events) if e.HasField("workflow_task_started_event_attributes")]
+    assert task_starts[0] < page and (len(task_starts) == 1 or page < task_starts[1])
+
+
+async def test_temporal_ui_list_shows_severity_service_and_title_of_alert_incidents(dev_client, task_queue, recorder):
+    """Static summary and details, and the live current details (dev server: the time-skipping server keeps no
+    user metadata)."""
+    group = alertmanager_group(f"group-{uuid.uuid4().hex}", fingerprints=("f1", "f2"))
+    async with running_worker(dev_client, task_queue, recorder):
+        with served(address_of(dev_client), task_queue) as gateway:
+            async with gateway.http() as http:
+                incident = (await http.post("/webhooks/alertmanager", json=group)).json()["incident_id"]
+        handle = dev_client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident)
+        try:
+            description = await handle.describe()
+            assert await description.static_summary() == (
+                "SEV1 payments: PaymentErrorRateHigh: Payment error rate above 5% for 5 minutes")
+            details = await description.static_details()
+            assert "- severity at start: sev1" in details and "- service: payments" in details
+            assert "- alerts: 2 (PaymentErrorRateHigh)" in details
+            await wait_for(lambda: _async(len(primary_pages(recorder, incident)) == 1), "page")
+            await handle.execute_update(IncidentWorkflow.decide, Acknowledge(by="minsu"))
+            metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+            assert metadata.current_details.splitlines()[0] == "**SEV1** · triaged"
+            assert "- acknowledged by: minsu" in metadata.current_details
+            assert "- paged up to: primary (1 pages)" in metadata.current_details
+        finally:
+            await handle.terminate("test over")
 
 
 async def test_resolved_snapshot_mitigates_and_refire_after_close_opens_a_new_incident(stack, time_env):

@@ -1,8 +1,9 @@
 """IncidentWorkflow: one durable workflow per incident.
 
-It loads the policy once, then loops: ask the pure planner what is due, carry it out, sleep on a durable
-timer until the next deadline or until something changes (a decision, an alert). Pages and messages run
-as concurrent activities so that one slow channel never holds back an escalation timer.
+It takes its policy snapshot once (from the start input, or loads it), then loops: ask the pure planner
+what is due, carry it out, sleep on a durable timer until the next deadline or until something changes (a
+decision, an alert). Pages and messages run as concurrent activities so that one slow channel never holds
+back an escalation timer.
 """
 
 import asyncio
@@ -62,9 +63,9 @@ class IncidentWorkflow:
     # ── main loop ────────────────────────────────────────────────────────────────────────────────
     @workflow.run
     async def run(self, start: IncidentStart) -> IncidentState:
-        self.policy = policy_for_incident(
-            await workflow.execute_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ), start
-        )
+        # The gateway takes the snapshot at the door, so the first workflow task can already page
+        policy = start.policy or await workflow.execute_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ)
+        self.policy = policy_for_incident(policy, start)
         self.state = new_incident(self.policy, start, workflow.now())
         self._policy_dir = start.policy_dir
         self._publish_search_attributes()
@@ -92,6 +93,7 @@ class IncidentWorkflow:
             self._record_phase()
             self._publish_search_attributes()
             self._publish_view()
+            workflow.set_current_details(self.state.ui_current_details())  # served by query: no history event
             if plan.due:
                 continue  # carrying out actions schedules new ones (the next reminder): plan again first
             self._changed = False
