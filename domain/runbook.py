@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.alert_mapping import labels_match
 from domain.durations import Duration
@@ -65,8 +65,18 @@ class HttpWith(Strict):
     expect_json: dict[str, Any] = Field(default={}, description="Top-level (dotted) fields the response must equal")
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL byte (no program can be given one)")
+    return value
+
+
+ProgramText = Annotated[str, AfterValidator(_no_nul)]
+
+
 class CommandWith(Strict):
-    argv: list[str] = Field(min_length=1, description="argv[0] must be in the directory's allowlist.yaml; no shell")
+    argv: list[ProgramText] = Field(
+        min_length=1, description="argv[0] must be in the directory's allowlist.yaml; no shell")
 
 
 Comparison = Literal["<", "<=", ">", ">=", "==", "!="]
@@ -292,7 +302,7 @@ def _strings(value: Any, path: str):
 class Allowlist(Strict):
     """`runbooks/allowlist.yaml`: the executables `command` steps may run (absolute, or relative to the dir)."""
 
-    executables: list[str] = []
+    executables: list[ProgramText] = []
 
 
 # ── matching and inputs ─────────────────────────────────────────────────────────────────────────────

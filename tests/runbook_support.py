@@ -68,7 +68,7 @@ STARTED: dict[str, list[WorkflowHandle]] = {}
 async def open_alert_incident(client: Client, task_queue: str, labels: dict[str, str], *, service: str,
                               runbook_dir: Path = RUNBOOK_DIR, policy_dir: Path = POLICY_DIR,
                               **fields) -> WorkflowHandle:
-    incident_id = f"rb-{uuid.uuid4().hex[:8]}"
+    incident_id = fields.pop("id", None) or f"rb-{uuid.uuid4().hex[:8]}"
     start = IncidentStart(
         id=incident_id, title=labels.get("alertname", "alert"), service=service, declared_by="alertmanager",
         source="alertmanager", policy_dir=str(policy_dir), runbook_dir=str(runbook_dir),

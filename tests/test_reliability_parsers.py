@@ -172,6 +172,15 @@ def test_mutated_runbooks_load_or_are_listed_as_problems_naming_the_file(name):
     check()
 
 
+def test_a_nul_byte_in_an_allowlisted_executable_is_a_located_problem_not_a_crash(tmp_path):
+    """Found by the test above: `executables: ["a\\0b"]` crashed the loader (Path.resolve: embedded null byte)."""
+    shutil.copytree(RUNBOOK_DIR, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "allowlist.yaml").write_text('executables: ["bin/a\\0b"]\n', encoding="utf-8")
+    result = load_runbooks(tmp_path)
+    assert f"{tmp_path}/allowlist.yaml: executables.0: must not contain a NUL byte (no program can be given one)" \
+        in result.problems
+
+
 # ── drill scenario YAML ──────────────────────────────────────────────────────────────────────────────
 @pytest.mark.parametrize("name", sorted(p.name for p in DRILL_DIR.glob("*.yaml")))
 def test_mutated_drill_scenarios_load_or_fail_with_file_path_reason_lines(name):

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.learning import LedgerActivities, LedgerEvent
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
-    from domain import comms, decisions, messages, planner
+    from domain import comms, decisions, messages, planner, snapshots
     from domain.alerts import AlertSnapshot, merge_snapshot
     from domain.compliance import postmortem_required
     from domain.decisions import Decision, DecisionRejected, DecisionResult
@@ -63,9 +63,7 @@ class IncidentWorkflow:
     # ── main loop ────────────────────────────────────────────────────────────────────────────────
     @workflow.run
     async def run(self, start: IncidentStart) -> IncidentState:
-        # The gateway takes the snapshot at the door, so the first workflow task can already page
-        policy = start.policy or await workflow.execute_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ)
-        self.policy = policy_for_incident(policy, start)
+        self.policy = policy_for_incident(snapshots.shared(await self._policy_snapshot(start)), start)
         self.state = new_incident(self.policy, start, workflow.now())
         self._policy_dir = start.policy_dir
         self._publish_search_attributes()
@@ -108,6 +106,16 @@ class IncidentWorkflow:
         await asyncio.gather(*self._tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
+
+    @staticmethod
+    async def _policy_snapshot(start: IncidentStart) -> Policy:
+        """The gateway takes the snapshot at the door, so the first workflow task can already page; other
+        starters leave it to an activity. The input's copy is dropped: the worker keeps one shared instance
+        for all open incidents instead of one each (docs/performance.md)."""
+        if start.policy is None:
+            return await workflow.execute_activity(load_policy_snapshot, start.policy_dir, **LOCAL_READ)
+        policy, start.policy = start.policy, None
+        return policy
 
     # ── decisions ────────────────────────────────────────────────────────────────────────────────
     @workflow.update

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.remediation import ActionOutcome, ActionRequest, RemediationActivities
     from activities.runbook_loader import RunbookSet, load_runbooks_snapshot
     from domain import runbook as rb
+    from domain import snapshots
     from domain.notifications import StepApproval
     from domain.runbook_status import FINISHED, GatedStep, RunbookRunInfo
     from workflows.options import LOCAL_READ
@@ -260,7 +261,8 @@ class RunbookCoordinator:
     async def load(self, start) -> None:
         self.simulate = start.simulate.steps if (start.drill and start.simulate) else {}
         try:
-            self.catalog = await workflow.execute_activity(load_runbooks_snapshot, start.runbook_dir, **LOCAL_READ)
+            self.catalog = snapshots.shared(
+                await workflow.execute_activity(load_runbooks_snapshot, start.runbook_dir, **LOCAL_READ))
         except ActivityError as exc:
             self.state.note(workflow.now(), "runbook", "incidentflow", f"runbooks not loaded: {exc.cause or exc}")
             return

@@ -118,8 +118,15 @@ async def run(incidents: int = 20, down: float = 10.0, divisor: int = 60, workdi
                 delay = min(delay * 2, 10)
         say(f"retry landed after {report.retry_attempts} attempts; waiting for the escalations")
         horizon = max(due_offsets(policy, Severity.SEV1).values())
-        await asyncio.sleep(horizon + 5)
         tiers = expected_tiers(policy, Severity.SEV1)
+        expected = {(incident_id, tier) for incident_id in opened.values() for tier in tiers}
+        # every page due, or give up a minute past the last deadline (a missing page is then reported)
+        give_up = time.monotonic() + horizon + 60
+        while not expected <= {(r["incident_id"], r["tier"]) for r in recorder.pages()}:
+            if time.monotonic() > give_up:
+                break
+            await asyncio.sleep(1)
+        await asyncio.sleep(3)  # a late duplicate would land now
         delivered: dict[tuple[str, str], int] = {}
         for record in recorder.pages():
             delivered[(record["incident_id"], record["tier"])] = delivered.get(
