@@ -35,7 +35,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.runbook import RunbookCoordinator
 
 WORKFLOW_ID_PREFIX = "incident-"
-TIER_CLAIMED_WHEN_PLANNED = "tier-claimed-when-planned"  # workflow.patched id (docs/upgrading.md)
+TIER_CLAIMED_WHEN_PLANNED = "tier-claimed-when-planned"  # workflow.patched ids (docs/upgrading.md)
+DRILL_MESSAGES_IN_TIMELINE = "drill-messages-in-timeline"
 
 
 @workflow.defn
@@ -265,6 +266,8 @@ class IncidentWorkflow:
     def _send(self, kind: NotificationKind, text: str, key: str, to: list[str] | None = None,
               approval: StepApproval | None = None) -> None:
         state = self.state
+        if state.drill and workflow.patched(DRILL_MESSAGES_IN_TIMELINE):
+            return  # a drill's messages are its timeline: the activity would route them nowhere (notify.py)
         notification = Notification(
             key=f"{workflow.info().workflow_id}/{workflow.info().run_id}/{key}", incident_id=state.id, kind=kind,
             severity=state.severity, to=to or [], title=state.title, text=text, drill=state.drill, room=state.room,
