@@ -46,6 +46,16 @@ def test_hostile_titles_are_escaped_in_the_slack_header(policy, title):
     assert len(header_blocks(view)[1]["text"]["text"]) <= 3000  # Slack's section limit, even for 5,000 chars
 
 
+@pytest.mark.parametrize("title", HOSTILE)
+def test_hostile_titles_are_escaped_in_the_temporal_ui_details(policy, title):
+    start = IncidentStart(id="inj-1", title=title, service="payments", severity=Severity.SEV1, declared_by="am",
+                          impact=title)
+    details = start.ui_details()
+    assert details.splitlines()[0] == f"**{markdown_text(title)}**"[:2000]
+    assert "<!channel>" not in details and "<http" not in details and "](http" not in details
+    assert len(details) <= 2000 and len(start.ui_summary()) <= 200
+
+
 def test_mrkdwn_escape_escapes_exactly_slacks_three_characters():
     assert mrkdwn_escape("a & b <c> 'd' \"e\" *f*") == "a &amp; b &lt;c&gt; 'd' \"e\" *f*"
 
