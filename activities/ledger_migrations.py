@@ -97,10 +97,27 @@ def _v3_oncall_overrides(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+def _v4_gateway_outbox(conn: Connection) -> None:
+    """The gateway's outbox (issue 10): notifications accepted but not yet handed to Temporal. Rows are short-lived
+    (deleted once Temporal accepted them); `claimed_by`/`claimed_until` is the lease of the replica delivering them."""
+    ts = _ts(conn)
+    postgres = conn.dialect.name == "postgresql"
+    for ddl in (
+        f"""CREATE TABLE gateway_outbox (
+            id {"BIGSERIAL" if postgres else "INTEGER"} PRIMARY KEY {"" if postgres else "AUTOINCREMENT"},
+            key VARCHAR(120) NOT NULL, kind VARCHAR(20) NOT NULL, source VARCHAR(40) NOT NULL, body TEXT NOT NULL,
+            queued_at {ts} NOT NULL, claimed_by VARCHAR(120), claimed_until {ts},
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT)""",
+        "CREATE INDEX ix_gateway_outbox_key_id ON gateway_outbox (key, id)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "incidents, events, timeline, pages, postmortems, action items", _v1_initial),
     Migration(2, "reminder bookkeeping and recurrence links", _v2_reminders_and_recurrence),
     Migration(3, "on-call overrides", _v3_oncall_overrides),
+    Migration(4, "gateway outbox", _v4_gateway_outbox),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -143,3 +143,19 @@ oncall_overrides = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("created_by", sa.String(80)),
 )
+
+# v4: the gateway's outbox (issue 10, docs/gateway.md): accepted notifications not yet handed to Temporal
+gateway_outbox = sa.Table(
+    "gateway_outbox", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(120), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("queued_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_by", sa.String(120)),
+    sa.Column("claimed_until", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_gateway_outbox_key_id", "key", "id"),
+)

@@ -38,7 +38,8 @@ async def temporal_client(stack: Stack) -> Client:
 def gateway_client(stack: Stack, connections: int = 100) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=stack.gateway_url, headers={"Authorization": f"Bearer {stack.token}"}, timeout=60,
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        # idle connections expire before uvicorn's 5 s keep-alive closes them: never reuse one it is closing
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2),
     )
 
 

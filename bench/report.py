@@ -104,8 +104,8 @@ def markdown(document: dict) -> str:
 INVARIANTS = {
     "alert_to_page": lambda i: [("incidents paged", i["incidents_paged"], i["expected"]),
                                 ("duplicate primary pages", i["duplicate_primary_pages"], 0)],
-    "storm": lambda i: [("incidents", i["incidents"], i["expected"]), ("started answers", i["started_answers"],
-                                                                       i["expected"]),
+    "storm": lambda i: [("incidents", i["incidents"], i["expected"]),
+                        ("incidents answered started twice", i["incidents_started_twice"], 0),
                         ("lost alerts", i["lost_alerts"], 0), ("duplicate pages", i["duplicate_pages"], 0)],
     "open_incidents": lambda i: [("open incidents", i["incidents_open"], i["expected"]),
                                  ("escalated incidents", i["escalated"], i["expected"]),

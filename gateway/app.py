@@ -4,11 +4,15 @@ Feature routers are plain `app.include_router(...)` lines below; the Guard middl
 `/webhooks/*` and `/api/*` only, so routers with their own authentication (Slack signatures) or public
 pages live under other prefixes."""
 
-from fastapi import FastAPI, Response
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from gateway import api, errors, slack, status_page, webhooks
 from gateway.context import Gateway
 from gateway.guard import Guard, parse_tokens
+from gateway.outbox import OutboxUnavailable
 from observability import tracing
 from settings import Settings, get_settings
 
@@ -16,13 +20,24 @@ from settings import Settings, get_settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     gateway = Gateway(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await gateway.intake.dispatcher.warm_up()  # and delivers what a stopped or crashed gateway left
+        yield
+        await gateway.intake.dispatcher.stop()
+
     app = FastAPI(
-        title="incidentflow gateway", version="0.1.0",
+        title="incidentflow gateway", version="0.1.0", lifespan=lifespan,
         description="Alert webhooks and the incident REST API. `/webhooks/*` and `/api/*` need "
                     "`Authorization: Bearer <INCIDENTFLOW_API_TOKEN>`.",
     )
     app.state.gateway = gateway
     errors.install(app, gateway.metrics)
+
+    @app.exception_handler(OutboxUnavailable)
+    async def outbox_unavailable(request: Request, exc: OutboxUnavailable) -> JSONResponse:
+        return errors.rejection(gateway.metrics, 503, "outbox_unavailable", str(exc), headers={"Retry-After": "10"})
     token, secret = settings.api_token, settings.grafana_hmac_secret
     app.add_middleware(
         Guard, metrics=gateway.metrics, tokens=parse_tokens(token.get_secret_value() if token else None),
@@ -38,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/metrics", tags=["operations"], response_class=Response,
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
     async def metrics() -> Response:
+        await gateway.intake.dispatcher.depth_metrics()
         return Response(gateway.metrics.render(), media_type=gateway.metrics.content_type)
 
     app.include_router(webhooks.router)

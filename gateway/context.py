@@ -1,14 +1,17 @@
-"""What every gateway route shares: settings, metrics, the Temporal connection, the policy and the alert
-intake."""
+"""What every gateway route shares: settings, metrics, the Temporal connection, the policy, the outbox and the
+alert intake."""
 
 import logging
 
 from fastapi import Request
 
+from activities.ledger import default_url
 from activities.policy_loader import PolicyError, policy_snapshot
 from domain.policy import Policy
+from gateway.dispatcher import LEASE
 from gateway.intake import AlertIntake
 from gateway.metrics import Metrics
+from gateway.outbox import OutboxStore
 from gateway.temporal import TemporalConnection
 from observability import tracing
 from settings import Settings
@@ -20,8 +23,9 @@ class Gateway:
         self.metrics = Metrics()
         self.temporal = TemporalConnection(settings.temporal_address, settings.temporal_namespace,
                                            tracing.client_interceptors(settings, "incidentflow-gateway"))
+        self.outbox = OutboxStore(settings.database_url or default_url(settings.data_dir), LEASE)
         self.intake = AlertIntake(self.temporal, settings.task_queue, self.metrics, settings.dedup_window_seconds,
-                                  self.policy)
+                                  self.outbox, settings.gateway_answer_within_ms / 1000, self.policy)
 
     def policy(self) -> Policy | None:
         """The policy snapshot new incidents start with (the gateway reads the same policy files as the

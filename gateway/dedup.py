@@ -1,11 +1,12 @@
-"""Identical notifications answered without another Temporal call.
+"""Identical notifications answered without queueing them again.
 
 Alertmanager repeats a group every `group_interval`, and an HA pair sends each notification twice at
-nearly the same moment. A notification is a duplicate when it equals the *latest* snapshot Temporal
-accepted for the same key within the window — so firing → resolved → firing again (flapping) is three
-calls, never swallowed. A snapshot counts as seen only after Temporal accepted it (correctness first: a
-failed call is retried by the sender and must reach Temporal then), and concurrent requests with the same
-digest wait for the one call in flight instead of making their own.
+nearly the same moment. A notification is a duplicate when it equals the *latest* snapshot accepted for the
+same key within the window — so firing → resolved → firing again (flapping) is three rows, never swallowed.
+A snapshot counts as seen once it is durably queued in the outbox (the HA twin is then answered
+`duplicate`); concurrent requests with the same digest wait for the one insert in flight instead of making
+their own, and a failed one is remembered by nobody, so the sender's retry goes through. `forget` drops a
+snapshot that was withdrawn after all (its delivery failed while its request was still waiting).
 """
 
 import asyncio
@@ -47,6 +48,11 @@ class Deduplicator(Generic[T]):
         self._in_flight[digest] = flight
         flight.add_done_callback(lambda f: self._settle(key, digest, f))
         return await asyncio.shield(flight), False
+
+    def forget(self, key: str, digest: str) -> None:
+        entry = self._latest.get(key)
+        if entry is not None and entry[0] == digest:
+            del self._latest[key]
 
     def _settle(self, key: str, digest: str, flight: asyncio.Future[T]) -> None:
         self._in_flight.pop(digest, None)

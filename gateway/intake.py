@@ -1,4 +1,10 @@
-"""Alert groups and PagerDuty actions -> incident workflows.
+"""Alert groups and PagerDuty actions -> the outbox -> incident workflows.
+
+A notification is accepted once it is durably queued (`gateway.outbox`); the dispatcher hands it to Temporal
+(`gateway.dispatcher`), and the answer waits for that at most `INCIDENTFLOW_GATEWAY_ANSWER_WITHIN_MS`: in time,
+it says what Temporal did; too late, it says "queued" with the incident the row is expected to reach. While
+Temporal is known to be unreachable nothing is queued (503, `gateway.reachability`); a delivery that fails
+while its request still waits is withdrawn and the error answered, as before the outbox.
 
 Incident ids and runs: an alert group's incidents are `am-<hash>`, `am-<hash>-2`, `am-<hash>-3`, … — one
 workflow id per incident (`incident-<id>`), so `incident show ID` and `GET /api/incidents/ID` find every
@@ -10,7 +16,9 @@ Resolved-only notifications and PagerDuty acknowledge/resolve never start anythi
 incident of the group, or nowhere.
 """
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -20,11 +28,15 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.decisions import Decision
+from domain.decisions import DECISION_ADAPTER, Decision
 from domain.policy import Policy
+from gateway.coalesce import DECISION, SNAPSHOT, Batch
 from gateway.dedup import Deduplicator
+from gateway.dispatcher import Dispatcher, Ticket
 from gateway.mapping import AlertGroup, generation_id
 from gateway.metrics import Metrics
+from gateway.outbox import NewRow, OutboxStore
+from gateway.reachability import Reachability
 from gateway.temporal import RPC_TIMEOUT, TemporalConnection, unavailable_as
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
@@ -41,33 +53,80 @@ class Delivery(BaseModel):
         return self.outcome == "started"
 
 
+@dataclass(frozen=True)
+class Answer:
+    delivery: Delivery | None  # None: still queued when the answer budget ran out
+    duplicate: bool
+    predicted: str | None  # the incident a queued notification is expected to reach
+
+    @property
+    def incident_id(self) -> str | None:
+        return self.delivery.incident_id if self.delivery is not None else self.predicted
+
+
 class AlertIntake:
     def __init__(self, connection: TemporalConnection, task_queue: str, metrics: Metrics, window_seconds: float,
+                 outbox: OutboxStore, answer_within_seconds: float,
                  policy: Callable[[], Policy | None] = lambda: None):
         self.connection = connection
         self.policy = policy
         self.task_queue = task_queue
         self.metrics = metrics
-        self.dedup: Deduplicator[Delivery] = Deduplicator(window_seconds)
+        self.answer_within = answer_within_seconds
+        self.reachability = Reachability(connection)
+        self.dispatcher = Dispatcher(outbox, self._send, self.reachability, metrics)
+        self.dedup: Deduplicator[Ticket] = Deduplicator(window_seconds)
         self._generation: dict[str, int] = {}
         self._runs_seen: set[str | None] = set()
 
-    async def deliver(self, group: AlertGroup) -> tuple[Delivery, bool]:
-        """Send one alert-group snapshot; returns (delivery, duplicate)."""
+    async def accept(self, group: AlertGroup) -> Answer:
+        """Queue one alert-group snapshot and answer for it."""
         self.metrics.alerts_received.labels(group.source).inc(len(group.alerts))
-        return await self._once(group.source, group.key, group.digest(), lambda: self._send_snapshot(group))
+        row = NewRow(key=group.key, kind=SNAPSHOT, source=group.source, body=group.model_dump_json())
+        return await self._once(group.source, group.key, group.digest(), row)
 
-    async def decide(self, source: str, key: str, decision: Decision) -> tuple[Delivery, bool]:
-        """A decision from a monitoring system (PagerDuty acknowledge/resolve) for the group's open incident."""
-        return await self._once(source, f"{key}/decision", f"{key}/{decision.kind}",
-                                lambda: self._send_decision(key, decision))
+    async def decide(self, source: str, key: str, decision: Decision) -> Answer:
+        """A decision from a monitoring system (PagerDuty acknowledge/resolve) for the group's open incident;
+        queued behind the group's snapshots, so it never overtakes the trigger that opens the incident."""
+        row = NewRow(key=key, kind=DECISION, source=source, body=DECISION_ADAPTER.dump_json(decision).decode())
+        return await self._once(source, f"{key}/decision", f"{key}/{decision.kind}", row)
 
-    async def _once(self, source: str, key: str, digest: str,
-                    call: Callable[[], Awaitable[Delivery]]) -> tuple[Delivery, bool]:
-        delivery, shared = await self.dedup.run(key, digest, call)
+    async def _once(self, source: str, dedup_key: str, digest: str, row: NewRow) -> Answer:
+        ticket, shared = await self.dedup.run(dedup_key, digest, lambda: self._queue(row))
         if shared:
             self.metrics.dedup_hits.labels(source).inc()
-        return delivery, shared
+        delivery = await self._settled(ticket, dedup_key, digest)
+        if delivery is None:
+            self.metrics.queued_answers.labels(source).inc()
+        return Answer(delivery=delivery, duplicate=shared, predicted=ticket.predicted)
+
+    async def _queue(self, row: NewRow) -> Ticket:
+        await self.reachability.ensure()
+        return await self.dispatcher.enqueue(row, generation_id(row.key, self._generation.get(row.key, 1)))
+
+    async def _settled(self, ticket: Ticket, dedup_key: str, digest: str) -> Delivery | None:
+        """What Temporal did with the ticket's row, if it did within the answer budget; None: still queued.
+        A failed delivery is answered as an error (and its row withdrawn) only while nobody was told yet
+        that it is accepted."""
+        watched = [ticket.delivered] if ticket.answered else [ticket.delivered, ticket.failed]
+        if not any(f.done() for f in watched) and self.answer_within > 0:
+            await asyncio.wait(watched, timeout=self.answer_within, return_when=asyncio.FIRST_COMPLETED)
+        if ticket.delivered.done():
+            ticket.answered = True
+            return ticket.delivered.result()
+        if ticket.failed.done() and not ticket.answered:
+            self.dedup.forget(dedup_key, digest)
+            await self.dispatcher.withdraw(ticket)
+            raise ticket.failed.result()
+        ticket.answered = True
+        return None
+
+    async def _send(self, batch: Batch) -> Delivery:
+        """One delivery of the dispatcher: a (coalesced) snapshot or a decision."""
+        if batch.decision is not None:
+            return await self._send_decision(batch.key, batch.decision)
+        assert batch.group is not None
+        return await self._send_snapshot(batch.group)
 
     # ── Temporal calls ───────────────────────────────────────────────────────────────────────────────
     async def _send_snapshot(self, group: AlertGroup) -> Delivery:

@@ -1,6 +1,6 @@
 """Prometheus metrics of the gateway, in a registry of its own (one per app, so tests never share counts)."""
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
 PREFIX = "incidentflow_gateway_"
 
@@ -19,6 +19,19 @@ class Metrics:
         self.dedup_hits = Counter(f"{PREFIX}dedup_hits", "Identical notifications answered without a Temporal call",
                                   ["source"], registry=self.registry)
         self.rejects = Counter(f"{PREFIX}rejects", "Requests refused, by reason", ["reason"], registry=self.registry)
+        # the outbox (gateway/outbox.py): depth and age cover every replica's rows (one shared table)
+        self.outbox_depth = Gauge(f"{PREFIX}outbox_depth", "Notifications accepted but not yet handed to Temporal",
+                                  registry=self.registry)
+        self.outbox_oldest_age = Gauge(f"{PREFIX}outbox_oldest_age_seconds",
+                                       "Age of the oldest notification still in the outbox (0 when empty)",
+                                       registry=self.registry)
+        self.outbox_deliveries = Counter(f"{PREFIX}outbox_deliveries", "Deliveries of queued rows to Temporal",
+                                         ["outcome"], registry=self.registry)
+        self.outbox_rows_delivered = Counter(f"{PREFIX}outbox_rows_delivered",
+                                             "Outbox rows settled by a delivery (coalesced rows included)",
+                                             registry=self.registry)
+        self.queued_answers = Counter(f"{PREFIX}queued_answers", "Webhooks answered before Temporal took them",
+                                      ["source"], registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -127,9 +127,17 @@ class DeclaredIncident(BaseModel):
 
 class WebhookAnswer(BaseModel):
     status: Literal["accepted", "duplicate", "ignored"]
-    incident_id: str | None = Field(description="The incident the notification went to (None when ignored)")
-    started: bool = Field(False, description="True when this notification opened the incident")
+    incident_id: str | None = Field(description="The incident the notification went to (None when ignored); "
+                                                 "when queued, the incident it is expected to reach")
+    started: bool | None = Field(False, description="True when this notification opened the incident; "
+                                                    "null while it is queued (not known yet)")
     message: str
+    queued: bool | None = Field(None, description="Present (true) only when the answer came before Temporal took "
+                                                  "the notification: it is in the outbox and will be delivered")
+
+    def body(self) -> dict:
+        """The JSON answer: `queued` appears only when true, so a delivered answer is exactly as it always was."""
+        return self.model_dump(exclude={"queued"} if not self.queued else set())
 
 
 class PagerDutyAnswer(BaseModel):
@@ -137,6 +145,10 @@ class PagerDutyAnswer(BaseModel):
     message: str = "Event processed"
     dedup_key: str
     incident_id: str | None = None
+    queued: bool | None = Field(None, description="Present (true) only when answered before Temporal took the event")
+
+    def body(self) -> dict:
+        return self.model_dump(exclude={"queued"} if not self.queued else set())
 
 
 def real_time(value: datetime | None) -> datetime | None:

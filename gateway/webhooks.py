@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from domain import decisions as d
 from gateway.context import Gateway, gateway_of
 from gateway.errors import rejection
-from gateway.intake import Delivery
+from gateway.intake import Answer
 from gateway.mapping import AlertGroup, from_alertmanager, from_generic, from_grafana, from_pagerduty_trigger
 from gateway.mapping import incident_key as key_for
 from gateway.payloads import (
@@ -28,14 +28,22 @@ REFUSALS = {
     400: {"description": "Malformed JSON"},
     413: {"description": "Body larger than 1 MiB"},
     422: {"description": "The payload does not match the schema; `detail` names the field"},
-    503: {"description": "Temporal unreachable: nothing was accepted, retry"},
+    503: {"description": "Temporal unreachable (or the outbox database down): nothing was accepted, retry"},
 }
 
 
-def _answer(delivery: Delivery, duplicate: bool) -> WebhookAnswer:
-    if duplicate:
+def _answer(answer: Answer) -> WebhookAnswer:
+    delivery = answer.delivery
+    if answer.duplicate:
+        if delivery is None:
+            return WebhookAnswer(status="duplicate", incident_id=answer.predicted, queued=True,
+                                 message="identical to a notification queued moments ago; nothing new")
         return WebhookAnswer(status="duplicate", incident_id=delivery.incident_id,
                              message="identical to a notification accepted moments ago; nothing new")
+    if delivery is None:
+        return WebhookAnswer(status="accepted", incident_id=answer.predicted, started=None, queued=True,
+                             message=f"queued: it will be delivered to incident {answer.predicted} "
+                                     "(Temporal has not taken it yet)")
     if delivery.outcome == "no_incident":
         return WebhookAnswer(status="ignored", incident_id=None,
                              message="no open incident for this alert group; resolved alerts open none")
@@ -44,27 +52,27 @@ def _answer(delivery: Delivery, duplicate: bool) -> WebhookAnswer:
                          message=f"incident {delivery.incident_id} {verb}")
 
 
-async def _deliver(gateway: Gateway, group: AlertGroup) -> WebhookAnswer:
-    return _answer(*await gateway.intake.deliver(group))
+async def _deliver(gateway: Gateway, group: AlertGroup) -> JSONResponse:
+    return JSONResponse(_answer(await gateway.intake.accept(group)).body())
 
 
 @router.post("/alertmanager", response_model=WebhookAnswer, responses=REFUSALS,
              summary="Alertmanager webhook (payload version 4)")
-async def alertmanager(payload: AlertmanagerPayload, gateway: GatewayDep) -> WebhookAnswer:
+async def alertmanager(payload: AlertmanagerPayload, gateway: GatewayDep):
     """One alert group (`groupKey`) is one incident; each notification is a full snapshot of the group."""
     return await _deliver(gateway, from_alertmanager(payload))
 
 
 @router.post("/grafana", response_model=WebhookAnswer, responses=REFUSALS,
              summary="Grafana alerting webhook (version 1), optional HMAC signature")
-async def grafana(payload: GrafanaPayload, gateway: GatewayDep) -> WebhookAnswer:
+async def grafana(payload: GrafanaPayload, gateway: GatewayDep):
     """Like Alertmanager. With INCIDENTFLOW_GRAFANA_HMAC_SECRET set, `X-Grafana-Alerting-Signature` must be
     the hex HMAC-SHA256 of the body (of `timestamp:body` when INCIDENTFLOW_GRAFANA_HMAC_TIMESTAMP_HEADER is set)."""
     return await _deliver(gateway, from_grafana(payload))
 
 
 @router.post("/generic", response_model=WebhookAnswer, responses=REFUSALS, summary="Generic alert (our schema)")
-async def generic(event: GenericEvent, gateway: GatewayDep) -> WebhookAnswer:
+async def generic(event: GenericEvent, gateway: GatewayDep):
     """One alert; the same `key` reaches the same open incident, `status: resolved` resolves its alert."""
     return await _deliver(gateway, from_generic(event))
 
@@ -80,7 +88,7 @@ async def pagerduty(event: PagerDutyEvent, gateway: GatewayDep):
             return rejection(gateway.metrics, 422, "invalid_payload", "invalid payload: payload: required for trigger",
                              errors=[{"field": "payload", "message": "Field required for trigger"}])
         dedup_key = event.dedup_key or uuid.uuid4().hex
-        delivery, _ = await gateway.intake.deliver(from_pagerduty_trigger(event, dedup_key))
+        answer = await gateway.intake.accept(from_pagerduty_trigger(event, dedup_key))
     else:
         if not event.dedup_key:
             return rejection(gateway.metrics, 422, "invalid_payload",
@@ -89,6 +97,7 @@ async def pagerduty(event: PagerDutyEvent, gateway: GatewayDep):
         dedup_key = event.dedup_key
         decision = d.Acknowledge(by="pagerduty") if event.event_action == "acknowledge" else d.Resolve(
             by="pagerduty", summary="resolved via PagerDuty Events API")
-        delivery, _ = await gateway.intake.decide("pagerduty", key_for("pagerduty", dedup_key), decision)
-    answer = PagerDutyAnswer(dedup_key=dedup_key, incident_id=delivery.incident_id)
-    return JSONResponse(answer.model_dump(), status_code=202)
+        answer = await gateway.intake.decide("pagerduty", key_for("pagerduty", dedup_key), decision)
+    body = PagerDutyAnswer(dedup_key=dedup_key, incident_id=answer.incident_id,
+                           queued=True if answer.delivery is None else None).body()
+    return JSONResponse(body, status_code=202)

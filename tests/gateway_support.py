@@ -2,14 +2,17 @@
 
 import copy
 import json
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 import uvicorn
 
+from activities.ledger_schema import gateway_outbox
 from gateway.app import create_app
 from settings import Settings
 from tests.conftest import free_port
@@ -17,15 +20,20 @@ from tests.conftest import free_port
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOKEN = "test-token-1"
 ROTATED_TOKEN = "test-token-2"
+# Most tests assert what Temporal did (`started`, `ignored`), so by default the answer waits for the delivery;
+# tests of the outbox itself pass their own INCIDENTFLOW_GATEWAY_ANSWER_WITHIN_MS.
+FULL_ANSWER_MS = 60_000
 
 
 class ServedGateway:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, interceptors=()):
+        self.settings = settings
         self.app = create_app(settings)
+        self.app.state.gateway.temporal.interceptors.extend(interceptors)  # before its client connects
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
+                                                    lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> None:
@@ -50,15 +58,32 @@ class ServedGateway:
 
 
 @contextmanager
-def served(temporal_address: str, task_queue: str, **overrides):
+def served(temporal_address: str, task_queue: str, interceptors=(), **overrides):
+    """The gateway on a free port. Its outbox is a database of its own unless `database_url` or `data_dir` say
+    otherwise (rows one test leaves must not reach another test's Temporal)."""
+    overrides.setdefault("gateway_answer_within_ms", FULL_ANSWER_MS)
+    if "database_url" not in overrides and "data_dir" not in overrides:
+        overrides["database_url"] = f"sqlite:///{tempfile.mkdtemp(prefix='incidentflow-gateway-')}/ledger.sqlite3"
     settings = Settings(temporal_address=temporal_address, temporal_namespace="default", task_queue=task_queue,
                         api_token=f"{TOKEN},{ROTATED_TOKEN}", **overrides)
-    gateway = ServedGateway(settings)
+    gateway = ServedGateway(settings, interceptors)
     gateway.start()
     try:
         yield gateway
     finally:
         gateway.stop()
+
+
+def outbox_rows(url: str) -> list[dict]:
+    """Every row of a gateway's outbox (`ServedGateway.settings.database_url`), oldest first."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table(gateway_outbox.name):
+                return []
+            return [dict(r._mapping) for r in conn.execute(sa.select(gateway_outbox).order_by(gateway_outbox.c.id))]
+    finally:
+        engine.dispose()
 
 
 def address_of(client) -> str:

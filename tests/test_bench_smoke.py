@@ -45,7 +45,7 @@ def test_every_quick_scenario_runs_and_keeps_its_invariants(tmp_path):
 
 def test_broken_invariants_are_reported():
     document = {"scenarios": {
-        "storm": {"invariants": {"incidents": 51, "expected": 50, "started_answers": 50, "lost_alerts": 3,
+        "storm": {"invariants": {"incidents": 51, "expected": 50, "incidents_started_twice": 0, "lost_alerts": 3,
                                  "duplicate_pages": 0}},
         "drills": {"error": "RuntimeError: no test server"},
     }}

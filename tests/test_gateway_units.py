@@ -1,15 +1,19 @@
-"""Pure parts of the gateway: the dedup window, payload mapping, the dev token file."""
+"""Pure parts of the gateway: the dedup window, coalescing queued rows, payload mapping, the dev token file."""
 
 import asyncio
 import stat
+from datetime import UTC, datetime
 
 import pytest
 
+from domain.decisions import DECISION_ADAPTER, Acknowledge
+from gateway.coalesce import DECISION, SNAPSHOT, next_batch
 from gateway.dedup import Deduplicator
 from gateway.mapping import from_alertmanager, from_generic, incident_key
+from gateway.outbox import OutboxRow
 from gateway.payloads import AlertmanagerPayload, GenericEvent
 from gateway.tokens import ensure_dev_token
-from tests.gateway_support import example
+from tests.gateway_support import alertmanager_group, example
 
 
 class Clock:
@@ -59,6 +63,57 @@ async def test_concurrent_identical_requests_share_one_call_and_a_failure_is_not
 
     assert await dedup.run("g", "d", ok) == ("accepted", False)  # the retry is a real call
     assert calls == [1, 2]
+
+
+async def test_a_withdrawn_snapshot_is_forgotten_so_the_retry_is_queued_again():
+    dedup: Deduplicator[str] = Deduplicator(60)
+
+    async def queue():
+        return "row"
+
+    assert await dedup.run("g", "d", queue) == ("row", False)
+    dedup.forget("g", "other digest")  # only the snapshot that was withdrawn
+    assert await dedup.run("g", "d", queue) == ("row", True)
+    dedup.forget("g", "d")
+    assert await dedup.run("g", "d", queue) == ("row", False)
+
+
+def snapshot_row(row_id: int, status: str = "firing", fingerprints=("a",), statuses: dict | None = None) -> OutboxRow:
+    payload = alertmanager_group("group-1", status=status, fingerprints=fingerprints)
+    for alert in payload["alerts"]:
+        alert["status"] = (statuses or {}).get(alert["fingerprint"], alert["status"])
+    group = from_alertmanager(AlertmanagerPayload.model_validate(payload))
+    return OutboxRow(row_id, group.key, SNAPSHOT, "alertmanager", group.model_dump_json(), datetime.now(UTC))
+
+
+def decision_row(row_id: int, key: str) -> OutboxRow:
+    body = DECISION_ADAPTER.dump_json(Acknowledge(by="pagerduty")).decode()
+    return OutboxRow(row_id, key, DECISION, "pagerduty", body, datetime.now(UTC))
+
+
+def test_queued_snapshots_merge_into_one_with_each_alert_as_the_newest_row_had_it():
+    rows = [snapshot_row(1, fingerprints=("a",)), snapshot_row(2, fingerprints=("a", "b")),
+            snapshot_row(3, fingerprints=("b", "c"), statuses={"b": "resolved"})]
+    batch = next_batch(rows)
+    assert batch.ids == [1, 2, 3] and batch.decision is None
+    # "a" is gone from the newest snapshot but stays as the incident knows it; "b" resolved; "c" new
+    assert [(a.fingerprint, a.status) for a in batch.group.alerts] == [("a", "firing"), ("b", "resolved"),
+                                                                        ("c", "firing")]
+
+
+def test_a_decision_is_delivered_alone_and_in_order():
+    first = snapshot_row(1)
+    rows = [first, snapshot_row(2, fingerprints=("a", "b")), decision_row(3, first.key), snapshot_row(4)]
+    assert next_batch(rows).ids == [1, 2]  # the snapshots before it
+    decision = next_batch(rows[2:])
+    assert decision.ids == [3] and decision.decision == Acknowledge(by="pagerduty") and decision.group is None
+
+
+def test_a_firing_snapshot_is_not_swallowed_by_a_resolved_one_queued_after_it():
+    rows = [snapshot_row(1), snapshot_row(2, fingerprints=("a", "b")), snapshot_row(3, "resolved", ("a", "b"))]
+    opening = next_batch(rows)
+    assert opening.ids == [1, 2] and opening.group.firing  # opens the incident…
+    assert next_batch(rows[2:]).ids == [3]  # …which the resolved snapshot then mitigates
 
 
 def test_alertmanager_mapping_takes_key_title_service_and_times_from_the_payload():

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from activities.ledger import Ledger, make_engine
-from activities.ledger_migrations import current_version, migrate
+from activities.ledger_migrations import LATEST, current_version, migrate
 from activities.overrides import OverrideStore, OverrideStoreError, StoredOverride
 from domain.rotation import Override, holder
 from domain.severity import Tier
@@ -62,7 +62,7 @@ def test_a_version_2_ledger_upgrades_keeps_its_rows_and_imports_overrides_json_o
         [o.model_dump(mode="json", by_alias=True) for o in legacy]), encoding="utf-8")
 
     store = OverrideStore(data_dir, url=ledger_url)
-    (imported,) = store.load()  # opening the ledger migrates it to version 3, then imports the file
+    (imported,) = store.load()  # opening the ledger migrates it to the latest version, then imports the file
     assert (imported.id, imported.tier, imported.who, imported.start, imported.created_by) == (
         "ovr-aaa111", Tier.SECONDARY, "hyunwoo", T0, "minsu")
     assert not (data_dir / "overrides.json").exists()
@@ -70,7 +70,7 @@ def test_a_version_2_ledger_upgrades_keeps_its_rows_and_imports_overrides_json_o
     ledger = Ledger(ledger_url)
     try:
         with ledger.engine.connect() as conn:
-            assert current_version(conn) == 3
+            assert current_version(conn) == LATEST
         assert ledger.incident("old-1").title == "Old outage"  # the version-2 rows survived
     finally:
         ledger.dispose()

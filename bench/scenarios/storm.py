@@ -7,6 +7,7 @@ counted by the server itself (its /metrics)."""
 
 import asyncio
 import time
+from collections import Counter
 
 from bench import load
 from bench.records import RecordTail
@@ -89,7 +90,9 @@ async def run(stack: Stack, size: str) -> dict:
         "wall_seconds": round(settled_seconds, 2),
         "invariants": {
             "incidents": len(incident_ids), "incidents_in_visibility": visible, "expected": plan["groups"],
-            "started_answers": sum(bool(a["started"]) for a in answers),
+            "started_answers": sum(bool(a["started"]) for a in answers),  # ≤ incidents: queued answers say null
+            "incidents_started_twice": sum(n > 1 for n in Counter(a["incident_id"] for a in answers
+                                                                  if a["started"]).values()),
             "alerts_in_incidents": alerts_seen, "lost_alerts": expected_alerts - alerts_seen,
             "duplicate_pages": len(pages) - len(set(pages)),
         },

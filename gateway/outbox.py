@@ -1,0 +1,178 @@
+"""The gateway's durable outbox: notifications accepted but not yet handed to Temporal, in the ledger database
+(`gateway_outbox`, migration 4) so every gateway replica shares it and a restarted gateway finds what a
+stopped one left.
+
+A row is leased to the replica delivering it (`claimed_by`, `claimed_until`): its own rows from the insert
+on, renewed while it runs, released when it stops; a row whose lease ran out (a crashed replica) is claimed
+by whichever replica looks next. All database work runs on one thread of its own (SQLite has one writer
+anyway), never on the event loop, and is group-committed: whatever is waiting when a transaction ends goes
+into the next one together (under a storm, dozens of webhooks share one commit instead of queueing for one
+each)."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from activities.ledger import make_engine
+from activities.ledger_migrations import migrate
+from activities.ledger_schema import gateway_outbox as table
+
+log = logging.getLogger("incidentflow.gateway")
+T = TypeVar("T")
+
+
+class OutboxUnavailable(Exception):
+    """The outbox database refused a write or a read: nothing was accepted, the sender should retry."""
+
+
+@dataclass(frozen=True)
+class NewRow:
+    key: str  # the incident key: every row of one alert group is delivered in order
+    kind: str  # "snapshot" (an AlertGroup) or "decision" (a Decision for the group's incident)
+    source: str
+    body: str  # JSON
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    kind: str
+    source: str
+    body: str
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    depth: int
+    oldest_queued_at: datetime | None
+
+
+class OutboxStore:
+    def __init__(self, url: str, lease: timedelta):
+        self.url = url
+        self.lease = lease
+        self._engine: sa.Engine | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-outbox")
+        self._waiting: list[tuple[Callable[[sa.Connection], object], asyncio.Future]] = []
+        self._committer: asyncio.Task | None = None
+
+    async def insert(self, row: NewRow, holder: str) -> int:
+        def insert(conn: sa.Connection) -> int:
+            now = _now()
+            result = conn.execute(table.insert().values(
+                key=row.key, kind=row.kind, source=row.source, body=row.body, queued_at=now,
+                claimed_by=holder, claimed_until=now + self.lease))
+            return int(result.inserted_primary_key[0])
+        return await self._run(insert)
+
+    async def rows(self, key: str, holder: str) -> list[OutboxRow]:
+        """This replica's rows of one key, oldest first."""
+        def select(conn: sa.Connection) -> list[OutboxRow]:
+            result = conn.execute(
+                sa.select(table.c.id, table.c.key, table.c.kind, table.c.source, table.c.body, table.c.queued_at)
+                .where(table.c.key == key, table.c.claimed_by == holder).order_by(table.c.id))
+            return [OutboxRow(*r) for r in result]
+        return await self._run(select)
+
+    async def delete(self, ids: list[int]) -> None:
+        await self._run(lambda conn: conn.execute(table.delete().where(table.c.id.in_(ids))))
+
+    async def note_failure(self, ids: list[int], error: str) -> None:
+        await self._run(lambda conn: conn.execute(
+            table.update().where(table.c.id.in_(ids))
+            .values(attempts=table.c.attempts + 1, last_error=error[:2000])))
+
+    async def claim(self, holder: str) -> list[str]:
+        """Renew this replica's leases and take over rows whose lease ran out (or was released); returns the
+        keys this replica now holds rows of."""
+        def claim(conn: sa.Connection) -> list[str]:
+            now = _now()
+            conn.execute(table.update().where(sa.or_(
+                table.c.claimed_by == holder, table.c.claimed_until.is_(None), table.c.claimed_until < now,
+            )).values(claimed_by=holder, claimed_until=now + self.lease))
+            return list(conn.execute(sa.select(table.c.key).where(table.c.claimed_by == holder).distinct()).scalars())
+        return await self._run(claim)
+
+    async def release(self, holder: str) -> None:
+        """A replica stopping hands its rows over at once instead of letting their leases run out."""
+        await self._run(lambda conn: conn.execute(
+            table.update().where(table.c.claimed_by == holder).values(claimed_by=None, claimed_until=None)))
+
+    async def stats(self) -> OutboxStats:
+        def count(conn: sa.Connection) -> OutboxStats:
+            depth, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(table.c.queued_at))).one()
+            return OutboxStats(int(depth), oldest)
+        return await self._run(count)
+
+    async def open(self) -> None:
+        """Open (and migrate) the database now rather than on the first webhook."""
+        await self._run(lambda conn: None)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # ── plumbing ─────────────────────────────────────────────────────────────────────────────────────
+    async def _run(self, work: Callable[[sa.Connection], T]) -> T:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.ensure_future(self._commit_waiting())
+        return await asyncio.shield(done)  # a request that goes away does not take its insert with it
+
+    async def _commit_waiting(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await loop.run_in_executor(self._executor, self._transaction, [w for w, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - every caller of the batch gets the failure
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+    def _transaction(self, works: list[Callable[[sa.Connection], object]]) -> list[object]:
+        try:
+            with self._opened().begin() as conn:
+                return [work(conn) for work in works]
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            log.warning("gateway outbox: %s", exc)
+            raise OutboxUnavailable("the gateway's outbox database is unavailable; retry later") from None
+
+    def _opened(self) -> sa.Engine:
+        if self._engine is None:  # opened on first use, so a database that is down delays nothing but webhooks
+            engine = make_engine(self.url)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_normal_sync)
+            try:
+                migrate(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+            self._engine = engine
+        return self._engine
+
+
+def _sqlite_normal_sync(dbapi_connection, _record) -> None:
+    # WAL with synchronous=NORMAL: a commit survives the gateway crashing (the point of the outbox) without an
+    # fsync per webhook; only an OS crash or power cut can lose the last commits. The laptop trade-off
+    # `incident dev` makes for Temporal too; production uses PostgreSQL (docs/gateway.md).
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
