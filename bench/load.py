@@ -66,3 +66,14 @@ async def bounded(concurrency: int, jobs: list[Callable[[], Awaitable]]) -> list
             return await job()
 
     return await asyncio.gather(*(one(job) for job in jobs))
+
+
+def gateway_request_buckets(stack: Stack, route: str) -> dict[float, float]:
+    """The gateway's own request-duration histogram for `route` (cumulative counts by upper bound)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{stack.gateway_url}/metrics", timeout=10).text
+    return {float(sample.labels["le"]): sample.value
+            for family in text_string_to_metric_families(text) if family.name == "incidentflow_gateway_request_seconds"
+            for sample in family.samples
+            if sample.name.endswith("_bucket") and sample.labels.get("route") == route}

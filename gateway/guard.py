@@ -48,6 +48,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         status_seen: list[int] = []
+        began = time.perf_counter()
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -64,6 +65,7 @@ class Guard:
             # refused before routing: label by the guarded prefix, never by the raw (unbounded) path
             path = route or next((p + "*" for p in PROTECTED_PREFIXES if scope["path"].startswith(p)), "unmatched")
             self.metrics.requests.labels(scope["method"], path, str(status_seen[0] if status_seen else 500)).inc()
+            self.metrics.request_seconds.labels(path).observe(time.perf_counter() - began)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}

@@ -1,6 +1,6 @@
 """Prometheus metrics of the gateway, in a registry of its own (one per app, so tests never share counts)."""
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 PREFIX = "incidentflow_gateway_"
 
@@ -12,6 +12,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter(f"{PREFIX}requests", "HTTP requests answered", ["method", "route", "status"],
                                 registry=self.registry)
+        self.request_seconds = Histogram(
+            f"{PREFIX}request_seconds", "Time from a request's arrival to its answer, by route", ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0), registry=self.registry)
         self.alerts_received = Counter(f"{PREFIX}alerts_received", "Alerts received in webhook notifications",
                                        ["source"], registry=self.registry)
         self.incidents_started = Counter(f"{PREFIX}incidents_started", "Incidents opened by the gateway",

@@ -12,14 +12,15 @@ from collections import Counter
 from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
-from bench.stats import summary_ms
+from bench.stats import histogram_quantile, milliseconds, summary_ms
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 SIZES = {"quick": {"groups": 10, "notifications": 5, "alerts_per_notification": 20, "concurrency": 32},
          "full": {"groups": 50, "notifications": 10, "alerts_per_notification": 20, "concurrency": 64}}
 CALLS = ("SignalWithStartWorkflowExecution", "StartWorkflowExecution", "SignalWorkflowExecution")
 SETTLE_SECONDS = 120
-METRICS_DELAY_SECONDS = 3  # the server publishes its counters about once a second
+METRICS_DELAY_SECONDS = 3
+ROUTE = "/webhooks/alertmanager"  # the server publishes its counters about once a second
 
 
 def _notifications(plan: dict) -> list[list[dict]]:
@@ -44,10 +45,11 @@ async def run(stack: Stack, size: str) -> dict:
     expected_alerts = len(bodies) * plan["alerts_per_notification"]
     answers, response_seconds = [], []
     calls_before = await _temporal_calls(stack)
+    measured_before = await asyncio.to_thread(load.gateway_request_buckets, stack, ROUTE)
     async with load.gateway_client(stack, connections=plan["concurrency"]) as http:
         async def post(body: dict) -> dict:
             began = time.perf_counter()
-            answer = await http.post("/webhooks/alertmanager", json=body)
+            answer = await http.post(ROUTE, json=body)
             response_seconds.append(time.perf_counter() - began)
             answer.raise_for_status()
             return answer.json()
@@ -59,6 +61,8 @@ async def run(stack: Stack, size: str) -> dict:
         began = time.monotonic()
         await load.bounded(plan["concurrency"] // 2, [lambda g=g: group_sends(g) for g in groups])
         send_seconds = time.monotonic() - began
+    measured = await asyncio.to_thread(load.gateway_request_buckets, stack, ROUTE)
+    by_gateway = [(bound, count - measured_before.get(bound, 0.0)) for bound, count in measured.items()]
     await asyncio.sleep(METRICS_DELAY_SECONDS)
     calls = await _temporal_calls(stack) - calls_before
     incident_ids = {a["incident_id"] for a in answers}
@@ -82,7 +86,11 @@ async def run(stack: Stack, size: str) -> dict:
     visible = (await client.count_workflows("WorkflowType='IncidentWorkflow'")).count
     return {
         "notifications": len(bodies), "requests": len(answers), "alerts": expected_alerts,
-        "gateway_response": summary_ms(response_seconds),
+        "gateway_response": summary_ms(response_seconds),  # as the load generator saw it, its own queueing included
+        "gateway_measured": {  # by the gateway itself: request in → answer out (incidentflow_gateway_request_seconds)
+            "n": int(max((c for _, c in by_gateway), default=0)),
+            "p50_ms": milliseconds(histogram_quantile(0.5, by_gateway)),
+            "p99_ms": milliseconds(histogram_quantile(0.99, by_gateway))},
         "temporal_calls": int(calls), "distinct_snapshots": len(bodies),
         "calls_per_distinct_snapshot": round(calls / len(bodies), 3),
         "duplicate_answers": sum(a["status"] == "duplicate" for a in answers),
