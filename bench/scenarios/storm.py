@@ -46,13 +46,14 @@ async def run(stack: Stack, size: str) -> dict:
     answers, response_seconds = [], []
     calls_before = await _temporal_calls(stack)
     measured_before = await asyncio.to_thread(load.gateway_request_buckets, stack, ROUTE)
-    async with load.gateway_client(stack, connections=plan["concurrency"]) as http:
+    async with load.storm_session(stack, connections=plan["concurrency"]) as http:
         async def post(body: dict) -> dict:
             began = time.perf_counter()
-            answer = await http.post(ROUTE, json=body)
-            response_seconds.append(time.perf_counter() - began)
-            answer.raise_for_status()
-            return answer.json()
+            async with http.post(ROUTE, json=body) as answer:
+                reply = await answer.json()
+                response_seconds.append(time.perf_counter() - began)
+                answer.raise_for_status()
+                return reply
 
         async def group_sends(group: list[dict]) -> None:
             for body in group:
