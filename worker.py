@@ -35,6 +35,7 @@ log = logging.getLogger("incidentflow.worker")
 
 WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWorkflow, RunbookWorkflow,
              PostmortemWorkflow, ActionItemWorkflow, ReviewWorkflow]
+WORKFLOW_TASK_SLOTS = 8
 # Pure, deterministic modules shared with activities: imported once, not re-imported per workflow run.
 PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "yaml", "activities", "settings")
 
@@ -96,6 +97,13 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
         # A killed worker's sticky queue holds its workflows' next tasks until this runs out (SDK default 10 s):
         # a timer due while it was down would fire that late after a restart (bench/chaos/crash.py measures it).
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
+        # A restarted worker replays every workflow that gets a task (its cache died with the old process). With
+        # the SDK default of 100 slots it took them all at once and, one GIL for all, each took seconds; a kill
+        # then stranded dozens of started tasks until their 10 s workflow task timeout. With a few slots each
+        # replay finishes in a fraction of a second and the rest wait on the server for whichever worker is up.
+        max_concurrent_workflow_tasks=WORKFLOW_TASK_SLOTS,
+        # DELIVERY's 5 s heartbeat timeout: send heartbeats at least every 2 s (default: 0.8 × the timeout)
+        max_heartbeat_throttle_interval=timedelta(seconds=2),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from temporalio import activity
 
 from activities.channels import Channel
+from activities.heartbeat import heartbeating
 from domain.comms import IncidentView, RoomRequest
 from domain.notifications import Notification, PageOutcome, PageRequest
 from domain.rotation import Override, holder
@@ -39,6 +40,7 @@ class NotificationActivities:
         return [self.drill_transcript] if drill else self.channels
 
     @activity.defn
+    @heartbeating  # every DELIVERY activity must heartbeat: workflows/options.py
     async def page_responder(self, request: PageRequest) -> PageOutcome:
         # The overrides are read from the ledger at every page, off the event loop.
         target = holder(request.oncall, request.tier, request.at, await asyncio.to_thread(self.overrides))
@@ -55,10 +57,12 @@ class NotificationActivities:
         return PageOutcome(target=target, at=request.at, channels=[c.name for c in channels])
 
     @activity.defn
+    @heartbeating
     async def notify(self, notification: Notification) -> None:
         await _each(self._channels_for(notification.drill), lambda channel: channel.send(notification))
 
     @activity.defn
+    @heartbeating
     async def open_room(self, request: RoomRequest) -> RoomRef | None:
         """Open the incident's chat room (Slack channel + header) on the first channel that has rooms."""
         if request.view.drill:
@@ -69,6 +73,7 @@ class NotificationActivities:
         return None
 
     @activity.defn
+    @heartbeating
     async def publish(self, view: IncidentView) -> None:
         """A changed incident view: header message, status pages, pager acknowledge/resolve."""
         if view.drill:

@@ -5,15 +5,21 @@ from datetime import timedelta
 from temporalio.common import RetryPolicy
 
 # Pages and messages must never be dropped: retry until delivered, backing off to once a minute.
+# One attempt may take up to 30 s (a slow Slack or PagerDuty), but an attempt lost with its worker is retried
+# after 5 s without heartbeats, not 30 s: every activity run with these options heartbeats in the background
+# (activities/heartbeat.py).
 DELIVERY = {
     "start_to_close_timeout": timedelta(seconds=30),
+    "heartbeat_timeout": timedelta(seconds=5),
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                 maximum_interval=timedelta(minutes=1)),
 }
-# Reading local files: quick, and a broken policy should fail fast and visibly.
+# Reading local files: quick, and a broken policy should fail fast and visibly (PolicyError is not retried).
+# Anything else is retried until it works: with a limit of 3 attempts, three attempts lost to worker crashes
+# failed the incident workflow before its first page (bench/chaos/crash.py, docs/reliability.md R1).
 LOCAL_READ = {
     "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(maximum_attempts=3, non_retryable_error_types=["PolicyError"]),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10), non_retryable_error_types=["PolicyError"]),
 }
 # Reading incident records from Temporal itself: retry a few times, it is the same cluster we run on.
 TEMPORAL_READ = {
