@@ -29,7 +29,8 @@ def test_every_quick_scenario_runs_and_keeps_its_invariants(tmp_path):
     assert storm["invariants"]["lost_alerts"] == 0 and storm["invariants"]["alerts_in_incidents"] == storm["alerts"]
     assert storm["invariants"]["duplicate_pages"] == 0
     assert storm["duplicate_answers"] == storm["notifications"]  # each HA twin answered `duplicate`
-    assert storm["temporal_calls"] >= storm["distinct_snapshots"]  # counted by the server: nothing skipped
+    # counted by the server: the outbox may merge queued snapshots of a group, never call more than once each
+    assert 0 < storm["temporal_calls"] <= storm["distinct_snapshots"]
 
     opened = scenarios["open_incidents"]
     assert opened["invariants"]["escalated"] == opened["incidents"] == opened["invariants"]["incidents_open"]
