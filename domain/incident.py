@@ -105,12 +105,14 @@ class IncidentStart(BaseModel):
             raise ValueError("roster and drill_speed are for drills only")
         return self
 
+    def severity_under(self, policy: Policy) -> Severity:
+        """The declared severity, or the one the policy's alert mapping gives the alerts (the worst wins)."""
+        return self.severity or severity_for_alerts(policy.incident.alert_mapping, [a.labels for a in self.alerts])
+
     def expected_severity(self) -> Severity | None:
-        """The declared severity, or the one the policy's alert mapping gives the alerts (when the starter
-        took a policy snapshot); the workflow decides the same way (domain/lifecycle.py)."""
-        if self.severity is not None or self.policy is None:
-            return self.severity
-        return severity_for_alerts(self.policy.incident.alert_mapping, [a.labels for a in self.alerts])
+        """What the incident will start as, when that is known before the workflow runs: declared, or derived
+        under the policy snapshot the starter took."""
+        return self.severity_under(self.policy) if self.policy is not None else self.severity
 
     def ui_summary(self) -> str:
         """One line for the Temporal UI's workflow list (static summary)."""

@@ -2,16 +2,13 @@
 
 from datetime import datetime
 
-from domain.alert_mapping import severity_for_alerts
 from domain.decisions import complete_checklist
 from domain.incident import ChecklistEntry, IncidentStart, IncidentState
 from domain.policy import Policy
 
 
 def new_incident(policy: Policy, start: IncidentStart, now: datetime) -> IncidentState:
-    severity = start.severity or severity_for_alerts(
-        policy.incident.alert_mapping, [a.labels for a in start.alerts]
-    )
+    severity = start.severity_under(policy)
     state = IncidentState(
         id=start.id,
         title=start.title,
