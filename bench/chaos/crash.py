@@ -31,6 +31,7 @@ from temporalio.service import RPCError
 from activities.channels import RecordingChannel
 from activities.policy_loader import load_policy
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
+from bench.stats import percentile
 from domain import decisions as d
 from domain.incident import IncidentStart, IncidentState
 from domain.severity import Severity, Tier
@@ -82,11 +83,11 @@ class CrashReport:
 
 
 def _spread(values: list[float]) -> dict | None:
+    """Seconds: count, min, p50, p99 (the benchmarks' nearest-rank percentile), max."""
     if not values:
         return None
-    ordered = sorted(values)
-    return {"n": len(ordered), "min": round(ordered[0], 3), "p50": round(ordered[len(ordered) // 2], 3),
-            "p99": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 3), "max": round(ordered[-1], 3)}
+    return {"n": len(values), "min": round(min(values), 3), "p50": round(percentile(values, 50), 3),
+            "p99": round(percentile(values, 99), 3), "max": round(max(values), 3)}
 
 
 # The goal's tolerance: an escalation due less than this before a kill and not fired by then counts as due
