@@ -1,5 +1,7 @@
 """Delivers the outbox to Temporal: one delivery in flight per alert-group key, each taking every row of the key
-queued so far (`gateway.coalesce`), rows deleted only after Temporal accepted them.
+queued so far (`gateway.coalesce`), rows deleted only after Temporal accepted them. The rows this replica
+queued itself are delivered from memory (`gateway.pending`), not read back; the database is read for whatever
+memory cannot vouch for (rows taken over, a lease that may have run out, a write that failed).
 
 A webhook's request holds a `Ticket` for its row: resolved when a delivery including the row succeeded, or
 marked failed when one did not (the row stays and is retried, unless the request, still waiting, withdraws
@@ -24,7 +26,8 @@ from temporalio.service import RPCError
 
 from gateway.coalesce import Batch, next_batch
 from gateway.metrics import Metrics
-from gateway.outbox import NewRow, OutboxStore, OutboxUnavailable
+from gateway.outbox import NewRow, OutboxRow, OutboxStore, OutboxUnavailable
+from gateway.pending import Pending
 from gateway.reachability import Reachability
 from gateway.temporal import TemporalUnavailable
 
@@ -59,6 +62,7 @@ class Dispatcher:
         self.metrics = metrics
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._tickets: dict[int, Ticket] = {}
+        self._pending = Pending(store.lease)
         self._draining: dict[str, asyncio.Task] = {}
         self._dirty: set[str] = set()
         self._housekeeping: asyncio.Task | None = None
@@ -95,9 +99,11 @@ class Dispatcher:
     # ── requests ─────────────────────────────────────────────────────────────────────────────────────
     async def enqueue(self, row: NewRow, predicted: str | None) -> Ticket:
         self.start()  # served without a lifespan (tests): the first webhook starts the housekeeping
-        row_id = await self.store.insert(row, self.holder)
-        ticket = Ticket(row_id, row.key, predicted)
-        self._tickets[row_id] = ticket
+        leased_until = self._pending.began_insert()
+        stored = await self.store.insert(row, self.holder)
+        self._pending.add(stored, leased_until)
+        ticket = Ticket(stored.id, row.key, predicted)
+        self._tickets[stored.id] = ticket
         self.kick(row.key)
         return ticket
 
@@ -107,10 +113,12 @@ class Dispatcher:
             return
         ticket.withdrawn = True
         self._tickets.pop(ticket.row_id, None)
+        self._pending.settle(ticket.key, [ticket.row_id])
         try:
             await self.store.delete([ticket.row_id])
         except OutboxUnavailable:
             log.warning("outbox row %s not withdrawn; it will be delivered anyway", ticket.row_id)
+            self._pending.doubt(ticket.key)
 
     def kick(self, key: str) -> None:
         if self._stopping:
@@ -128,7 +136,7 @@ class Dispatcher:
                 while (paused := self._resume_at - time.monotonic()) > 0:
                     await asyncio.sleep(min(paused, RESUME_CHECK_SECONDS))  # Temporal may come back sooner
                 try:
-                    rows = await self.store.rows(key, self.holder)
+                    rows = await self._rows(key)
                 except OutboxUnavailable:
                     backoff = _next(backoff)
                     await asyncio.sleep(backoff)
@@ -153,12 +161,23 @@ class Dispatcher:
                     continue
                 backoff = 0.0
                 self._succeeded(batch, delivery)
-                with contextlib.suppress(OutboxUnavailable):  # left behind: delivered again, which is harmless
+                self._pending.settle(key, batch.ids)
+                try:
                     await self.store.delete(batch.ids)
+                except OutboxUnavailable:  # left behind: delivered again (read back), which is harmless
+                    self._pending.doubt(key)
         except Exception:
             log.exception("outbox delivery of %s stopped; housekeeping restarts it", key)
         finally:
             self._draining.pop(key, None)
+
+    async def _rows(self, key: str) -> list[OutboxRow]:
+        """The key's rows this replica holds, oldest first: from memory when it knows them all."""
+        rows = self._pending.rows(key)
+        if rows is None:
+            rows = await self.store.rows(key, self.holder)
+            self._pending.read_from_database(key, rows)
+        return rows
 
     def _delivered(self, batch: Batch) -> asyncio.Task:
         """The delivery, in the context of the newest row's request (so its trace goes on to the workflow)."""
@@ -216,7 +235,9 @@ class Dispatcher:
             if self.reachability.unreachable:
                 self.reachability.suspect()  # notices Temporal coming back even while no webhook arrives
             try:
-                for key in await self.store.claim(self.holder):
+                held = await self.store.claim(self.holder)
+                self._pending.claimed(held)
+                for key in held:
                     self.kick(key)
             except OutboxUnavailable:
                 pass  # logged by the store; the next round tries again

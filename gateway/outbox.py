@@ -65,13 +65,14 @@ class OutboxStore:
         self._waiting: list[tuple[Callable[[sa.Connection], object], asyncio.Future]] = []
         self._committer: asyncio.Task | None = None
 
-    async def insert(self, row: NewRow, holder: str) -> int:
-        def insert(conn: sa.Connection) -> int:
+    async def insert(self, row: NewRow, holder: str) -> OutboxRow:
+        """Queue one row, leased to `holder`; returns it as stored (so its delivery need not read it back)."""
+        def insert(conn: sa.Connection) -> OutboxRow:
             now = _now()
             result = conn.execute(table.insert().values(
                 key=row.key, kind=row.kind, source=row.source, body=row.body, queued_at=now,
                 claimed_by=holder, claimed_until=now + self.lease))
-            return int(result.inserted_primary_key[0])
+            return OutboxRow(int(result.inserted_primary_key[0]), row.key, row.kind, row.source, row.body, now)
         return await self._run(insert)
 
     async def rows(self, key: str, holder: str) -> list[OutboxRow]:
@@ -91,15 +92,18 @@ class OutboxStore:
             table.update().where(table.c.id.in_(ids))
             .values(attempts=table.c.attempts + 1, last_error=error[:2000])))
 
-    async def claim(self, holder: str) -> list[str]:
+    async def claim(self, holder: str) -> dict[str, set[int]]:
         """Renew this replica's leases and take over rows whose lease ran out (or was released); returns the
-        keys this replica now holds rows of."""
-        def claim(conn: sa.Connection) -> list[str]:
+        rows this replica now holds: their ids by key."""
+        def claim(conn: sa.Connection) -> dict[str, set[int]]:
             now = _now()
             conn.execute(table.update().where(sa.or_(
                 table.c.claimed_by == holder, table.c.claimed_until.is_(None), table.c.claimed_until < now,
             )).values(claimed_by=holder, claimed_until=now + self.lease))
-            return list(conn.execute(sa.select(table.c.key).where(table.c.claimed_by == holder).distinct()).scalars())
+            held: dict[str, set[int]] = {}
+            for key, row_id in conn.execute(sa.select(table.c.key, table.c.id).where(table.c.claimed_by == holder)):
+                held.setdefault(key, set()).add(int(row_id))
+            return held
         return await self._run(claim)
 
     async def release(self, holder: str) -> None:

@@ -14,16 +14,18 @@ async def test_rows_are_leased_to_their_replica_and_taken_over_only_when_release
     store = OutboxStore(ledger_url, timedelta(seconds=15))
     crashed = OutboxStore(ledger_url, timedelta(seconds=-1))  # leases that have already run out
     try:
-        first = await store.insert(row("am-1"), "replica-a")
-        second = await store.insert(row("am-1"), "replica-a")
-        orphan = await crashed.insert(row("am-2"), "replica-gone")
+        first = (await store.insert(row("am-1"), "replica-a")).id
+        stored = await store.insert(row("am-1"), "replica-a")
+        second = stored.id
+        orphan = (await crashed.insert(row("am-2"), "replica-gone")).id
+        assert [r for r in await store.rows("am-1", "replica-a") if r.id == second] == [stored]  # as read back
         assert [r.id for r in await store.rows("am-1", "replica-a")] == [first, second]
         assert await store.rows("am-1", "replica-b") == []
 
-        assert await store.claim("replica-b") == ["am-2"]  # the crashed replica's row, not replica-a's live ones
+        assert await store.claim("replica-b") == {"am-2": {orphan}}  # the crashed replica's, not replica-a's live ones
         assert [r.id for r in await store.rows("am-2", "replica-b")] == [orphan]
         await store.release("replica-a")  # replica-a stops
-        assert sorted(await store.claim("replica-b")) == ["am-1", "am-2"]
+        assert await store.claim("replica-b") == {"am-1": {first, second}, "am-2": {orphan}}
         assert [r.id for r in await store.rows("am-1", "replica-b")] == [first, second]
 
         stats = await store.stats()
