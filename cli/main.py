@@ -87,9 +87,12 @@ def gateway(
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.heap import freeze_startup_heap
 
     logging.basicConfig(level=logging.INFO)
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    app = create_app()
+    freeze_startup_heap()  # no long collection pauses under a storm (gateway/heap.py)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def run() -> None:

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Interceptor, OutboundInterceptor, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.decisions import Acknowledge
@@ -248,3 +248,41 @@ async def test_pagerduty_trigger_acknowledge_resolve_drive_one_incident(stack, t
         generated = await http.post("/webhooks/pagerduty", json={**event, "dedup_key": None})
         assert generated.status_code == 202 and len(generated.json()["dedup_key"]) == 32
         assert generated.json()["incident_id"] != incident
+
+
+class RecordedStarts(Interceptor):
+    """Records what each of the gateway's signal-with-starts carried: (workflow id, policy?, UI summary?)."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[str, bool, bool]] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        starts = self.starts
+
+        class Outbound(OutboundInterceptor):
+            async def start_workflow(self, input):
+                starts.append((input.id, input.args[0].policy is not None, input.static_summary is not None))
+                return await super().start_workflow(input)
+
+        return Outbound(next)
+
+
+async def test_later_notifications_of_a_running_incident_skip_the_start_input_temporal_ignores(
+        time_env, task_queue, recorder):
+    """Only the start that opens an incident carries the policy snapshot and the Temporal UI texts; later
+    snapshots of the same incident (which Temporal only signals in) go without them, and change nothing."""
+    recorded = RecordedStarts()
+    key = f"group-{uuid.uuid4().hex}"
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue, interceptors=[recorded]) as gateway:
+            async with gateway.http() as http:
+                first = await http.post("/webhooks/alertmanager", json=alertmanager_group(key, fingerprints=("f1",)))
+                grown = await http.post("/webhooks/alertmanager",
+                                        json=alertmanager_group(key, fingerprints=("f1", "f2")))
+        incident = first.json()["incident_id"]
+        assert (first.json()["started"], grown.json()["started"]) == (True, False)
+        workflow_id = WORKFLOW_ID_PREFIX + incident
+        assert recorded.starts == [(workflow_id, True, True), (workflow_id, False, False)]
+        state = await state_of(time_env.client, incident)
+        assert set(state.alerts) == {"f1", "f2"} and state.severity.value == "sev1"
+        await wait_for(lambda: _async(len(primary_pages(recorder, incident)) == 1), "the primary page")
