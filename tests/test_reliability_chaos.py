@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bench.chaos import crash, server_restart
+from bench.chaos import cold_update, crash, server_restart
 from domain.severity import Severity
 from tests.comms_support import eventually
 from tests.helpers import running_worker, start_incident
@@ -32,6 +32,18 @@ async def test_a_worker_down_past_two_deadlines_for_one_tier_pages_it_once(dev_c
     assert [(e.rule, e.paged) for e in state.escalations] == [("ack-timeout", True), ("sev1-15m", False)]
     assert any("secondary already engaged" in t.text for t in state.timeline)
     await handle.terminate("test over")
+
+
+@pytest.mark.slow
+async def test_acknowledgements_taken_by_cold_workers_with_a_fired_timer_keep_incidents_replayable(tmp_path):
+    """R1 finding 1 (bench/chaos/cold_update.py): acknowledgements wait while no worker is up and the 5 s
+    deadline passes; a new worker takes each with its fired timer. A cold worker sometimes folds the last
+    workflow task that issued no command (e.g. a header publish done) into the new one where a replay keeps it
+    apart; each incident must replay all the same. Before the fix 7 of 70 incidents (~1 in 10) failed with
+    "Activity machine does not handle this event: TimerStarted" and never escalated again."""
+    report = await cold_update.run(trials=2, incidents=15, workdir=tmp_path)
+    assert report["incidents"] == 30 and report["acknowledged"] == 30, report
+    assert report["not_replaying"] == [], report
 
 
 async def _escalated(handle, count: int):

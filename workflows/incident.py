@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
 WORKFLOW_ID_PREFIX = "incident-"
 TIER_CLAIMED_WHEN_PLANNED = "tier-claimed-when-planned"  # workflow.patched ids (docs/upgrading.md)
 DRILL_MESSAGES_IN_TIMELINE = "drill-messages-in-timeline"
+VIEWS_FROM_ONE_WAITING_TASK = "views-from-one-waiting-task"
 
 
 @workflow.defn
@@ -54,6 +55,8 @@ class IncidentWorkflow:
         self._view_latest: comms.IncidentView | None = None
         self._view_sent: comms.IncidentView | None = None
         self._view_draining = False
+        self._view_publisher: bool | None = None  # patched: one task that waits for each new view
+        self._closing = False
         self._runbooks = RunbookCoordinator(self)
         self._recorded: tuple | None = None  # (phase, severity) last written to the ledger
         self._policy_dir: str | None = None
@@ -104,6 +107,7 @@ class IncidentWorkflow:
         self._publish_view()
         self._record_phase()
         self._runbooks.close()
+        self._closing = True  # the view publisher ends once the last view is out
         await asyncio.gather(*self._tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
@@ -290,17 +294,38 @@ class IncidentWorkflow:
         if view == self._view_latest:
             return
         self._view_latest = view
-        if not self._view_draining:
+        if self._view_publisher is None:
+            self._view_publisher = workflow.patched(VIEWS_FROM_ONE_WAITING_TASK)
+            if self._view_publisher:
+                self._start(self._publish_views())
+        if not self._view_publisher and not self._view_draining:
             self._view_draining = True
             self._start(self._drain_views())
 
+    async def _publish_views(self) -> None:
+        """One publish at a time, always the latest view, so an older header never overwrites a newer one.
+
+        The next publish is started only from a wait condition, never straight from the previous publish's
+        completion: a cold worker may fold a completion that issued no command into the next workflow task
+        (after an update in it), where a replay keeps it apart (temporalio/sdk-python#1591). Started from the
+        condition, the publish lands in the same place among the task's commands either way."""
+        while True:
+            await workflow.wait_condition(lambda: self._view_latest != self._view_sent or self._closing)
+            if self._view_latest == self._view_sent:
+                return
+            latest = self._view_latest
+            await workflow.execute_activity_method(NotificationActivities.publish, latest, **DELIVERY)
+            self._view_sent = latest
+
     async def _drain_views(self) -> None:
-        """One publish at a time, always the latest view, so an older header never overwrites a newer one."""
+        """Incidents started before VIEWS_FROM_ONE_WAITING_TASK replay with this."""
         while self._view_latest != self._view_sent:
             latest = self._view_latest
             await workflow.execute_activity_method(NotificationActivities.publish, latest, **DELIVERY)
             self._view_sent = latest
         self._view_draining = False
+        self._view_publisher: bool | None = None  # patched: one task that waits for each new view
+        self._closing = False
 
     def _wake_at(self, deadline) -> None:
         """One durable timer per planned deadline, never cancelled: a decision that wakes the loop early
