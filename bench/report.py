@@ -57,10 +57,34 @@ def rows(scenarios: dict) -> list[tuple[str, str, str, str, str, str]]:
             ("3 storm: gateway response seen by the load generator, p50 / p99",
              f'{_fmt(s["gateway_response"]["p50_ms"])} / {_fmt(s["gateway_response"]["p99_ms"], " ms")}',
              "", "", "", ""),
+            ("3 storm: requests per second (closed loop) / gateway CPU per request",
+             f'{_fmt(s["requests_per_second"], "/s")} / {_fmt(s.get("gateway_cpu_ms_per_request"), " ms")}',
+             "", "", "", ""),
             ("3 storm: Temporal calls per distinct snapshot", _fmt(s["calls_per_distinct_snapshot"]), "", "",
              "≤ 1.1", _met(s["calls_per_distinct_snapshot"] <= 1.1)),
             ("3 storm: wall time (first request → every alert in its incident)", _fmt(s["wall_seconds"], " s"),
              "", "", "", ""),
+        ]
+    p = scenarios.get("storm_paced", {})
+    if "invariants" in p:
+        inv = p["invariants"]
+        label = f"3b paced storm ({p['rate_per_second']:g} requests/s open loop)"
+        out += [
+            (f"{label}: incidents / lost alerts / duplicate pages",
+             f'{inv["incidents"]} / {inv["lost_alerts"]} / {inv["duplicate_pages"]}', "", "",
+             f'= {inv["expected"]} / 0 / 0', _met(inv["incidents"] == inv["expected"] and inv["lost_alerts"] == 0
+                                                  and inv["duplicate_pages"] == 0)),
+            (f"{label}: gateway response measured by the gateway, p50 / p99",
+             f'{_fmt(p["gateway_measured"]["p50_ms"])} / {_fmt(p["gateway_measured"]["p99_ms"], " ms")}',
+             _fmt(f_lat.get("p99_ms"), " ms"), "", "p99 ≤ 50 ms", _met((p["gateway_measured"]["p99_ms"] or 0) <= 50)),
+            (f"{label}: seen by the load generator, p50 / p99",
+             f'{_fmt(p["gateway_response"]["p50_ms"])} / {_fmt(p["gateway_response"]["p99_ms"], " ms")}',
+             "", "", "", ""),
+            (f"{label}: pairs sent over 5 ms after their time (max lateness)",
+             f'{p["late_pairs"]} ({_fmt(p["max_lateness_ms"], " ms")})', "", "", "", ""),
+            (f"{label}: Temporal calls per distinct snapshot / wall time",
+             f'{_fmt(p["calls_per_distinct_snapshot"])} / {_fmt(p["wall_seconds"], " s")}', "", "", "≤ 1.1",
+             _met(p["calls_per_distinct_snapshot"] <= 1.1)),
         ]
     o = scenarios.get("open_incidents", {})
     if "invariants" in o:
@@ -111,6 +135,7 @@ INVARIANTS = {
     "storm": lambda i: [("incidents", i["incidents"], i["expected"]),
                         ("incidents answered started twice", i["incidents_started_twice"], 0),
                         ("lost alerts", i["lost_alerts"], 0), ("duplicate pages", i["duplicate_pages"], 0)],
+    "storm_paced": lambda i: INVARIANTS["storm"](i),
     "open_incidents": lambda i: [("open incidents", i["incidents_open"], i["expected"]),
                                  ("escalated incidents", i["escalated"], i["expected"]),
                                  ("duplicate pages", i["duplicate_pages"], 0)],

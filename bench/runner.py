@@ -2,12 +2,13 @@
 
 import traceback
 
-from bench.scenarios import drills, latency, open_incidents, storm
+from bench.scenarios import drills, latency, open_incidents, storm, storm_paced
 from bench.stack import Stack
 
 SCENARIOS = {
     "alert_to_page": latency.run,  # scenarios 1 (floor) and 2, measured together
-    "storm": storm.run,
+    "storm": storm.run,  # closed loop: as fast as the gateway answers (capacity)
+    "storm_paced": storm_paced.run,  # the same storm open-loop at a stated rate (response time while absorbing)
     "open_incidents": open_incidents.run,
     "drills": drills.run,
 }

@@ -32,6 +32,12 @@ def test_every_quick_scenario_runs_and_keeps_its_invariants(tmp_path):
     # counted by the server: the outbox may merge queued snapshots of a group, never call more than once each
     assert 0 < storm["temporal_calls"] <= storm["distinct_snapshots"]
 
+    paced = scenarios["storm_paced"]  # the same storm open-loop: the same invariants
+    assert paced["invariants"]["incidents"] == paced["invariants"]["expected"] == 10
+    assert paced["invariants"]["lost_alerts"] == 0 and paced["invariants"]["duplicate_pages"] == 0
+    assert paced["duplicate_answers"] == paced["notifications"] and paced["requests"] == 2 * paced["notifications"]
+    assert 0 < paced["temporal_calls"] <= paced["distinct_snapshots"]
+
     opened = scenarios["open_incidents"]
     assert opened["invariants"]["escalated"] == opened["incidents"] == opened["invariants"]["incidents_open"]
     assert opened["escalation_lateness"]["n"] == opened["incidents"]

@@ -3,11 +3,17 @@
 fast as the gateway answers: all groups at once, each group's next notification as soon as the previous
 pair was answered (Alertmanager never has two notifications of one group in flight). Invariants: exactly
 one incident per group, every alert in its incident, one primary page per incident. Temporal calls are
-counted by the server itself (its /metrics)."""
+counted by the server itself (its /metrics). The gateway's CPU seconds over the sending, per request, say what
+one webhook costs it (HTTP, validation, the outbox and its share of the deliveries).
+
+`storm_paced` (`bench/scenarios/storm_paced.py`) sends the same notifications open-loop at a stated rate and
+checks the same invariants through `absorb` below."""
 
 import asyncio
 import time
 from collections import Counter
+
+import httpx
 
 from bench import load
 from bench.records import RecordTail
@@ -35,18 +41,49 @@ async def _temporal_calls(stack: Stack) -> float:
         lambda: sum(stack.server_metric("service_requests", operation=op, service_name="frontend") for op in CALLS))
 
 
+def _warm_up(stack: Stack) -> None:
+    body = load.notification("storm-warm-up", [{"fingerprint": "storm-warm-up", "alertname": "BenchWarmUp"}])
+    body["status"] = body["alerts"][0]["status"] = "resolved"
+    answer = httpx.post(f"{stack.gateway_url}{ROUTE}", json=body, headers={"Authorization": f"Bearer {stack.token}"},
+                        timeout=30)
+    answer.raise_for_status()
+
+
 async def run(stack: Stack, size: str) -> dict:
     plan = SIZES[size]
+
+    async def closed_loop(groups: list[list[dict]], post) -> dict:
+        async def group_sends(group: list[dict]) -> list[dict]:
+            answers = []
+            for body in group:
+                answers.extend(await asyncio.gather(post(body), post(body)))
+            return answers
+
+        return {"answers": [a for group in await load.bounded(plan["concurrency"] // 2,
+                                                              [lambda g=g: group_sends(g) for g in groups])
+                            for a in group]}
+
+    return await absorb(stack, plan, plan["concurrency"], closed_loop)
+
+
+async def absorb(stack: Stack, plan: dict, connections: int, send, warm: bool = False) -> dict:
+    """Start the worker and gateway, let `send(groups, post)` send every notification (each twice), then check
+    that the stack absorbed them: one incident per group, every alert in it, one page per incident. `warm`: one
+    resolved-only notification of another group first (answered `ignored`, opens nothing), so the gateway has
+    its Temporal connection up, as a gateway that was running before the storm has."""
     stack.start_worker()
     stack.start_gateway()
     client = await load.temporal_client(stack)
+    if warm:
+        await asyncio.to_thread(_warm_up, stack)
     groups = _notifications(plan)
     bodies = [body for group in groups for body in group]
     expected_alerts = len(bodies) * plan["alerts_per_notification"]
-    answers, response_seconds = [], []
+    response_seconds = []
     calls_before = await _temporal_calls(stack)
     measured_before = await asyncio.to_thread(load.gateway_request_buckets, stack, ROUTE)
-    async with load.storm_session(stack, connections=plan["concurrency"]) as http:
+    cpu_before = stack.usage("gateway").cpu_seconds
+    async with load.storm_session(stack, connections=connections) as http:
         async def post(body: dict) -> dict:
             began = time.perf_counter()
             async with http.post(ROUTE, json=body) as answer:
@@ -55,13 +92,11 @@ async def run(stack: Stack, size: str) -> dict:
                 answer.raise_for_status()
                 return reply
 
-        async def group_sends(group: list[dict]) -> None:
-            for body in group:
-                answers.extend(await asyncio.gather(post(body), post(body)))
-
         began = time.monotonic()
-        await load.bounded(plan["concurrency"] // 2, [lambda g=g: group_sends(g) for g in groups])
+        sent = await send(groups, post)
         send_seconds = time.monotonic() - began
+    gateway_cpu = stack.usage("gateway").cpu_seconds - cpu_before
+    answers = sent.pop("answers")
     measured = await asyncio.to_thread(load.gateway_request_buckets, stack, ROUTE)
     by_gateway = [(bound, count - measured_before.get(bound, 0.0)) for bound, count in measured.items()]
     await asyncio.sleep(METRICS_DELAY_SECONDS)
@@ -86,12 +121,13 @@ async def run(stack: Stack, size: str) -> dict:
     pages = [(p["incident_id"], p["tier"]) for p in tail.pages()]
     visible = (await client.count_workflows("WorkflowType='IncidentWorkflow'")).count
     return {
-        "notifications": len(bodies), "requests": len(answers), "alerts": expected_alerts,
+        "notifications": len(bodies), "requests": len(answers), "alerts": expected_alerts, **sent,
         "gateway_response": summary_ms(response_seconds),  # as the load generator saw it, its own queueing included
         "gateway_measured": {  # by the gateway itself: request in → answer out (incidentflow_gateway_request_seconds)
             "n": int(max((c for _, c in by_gateway), default=0)),
             "p50_ms": milliseconds(histogram_quantile(0.5, by_gateway)),
             "p99_ms": milliseconds(histogram_quantile(0.99, by_gateway))},
+        "gateway_cpu_ms_per_request": round(gateway_cpu * 1000 / max(len(answers), 1), 2),
         "temporal_calls": int(calls), "distinct_snapshots": len(bodies),
         "calls_per_distinct_snapshot": round(calls / len(bodies), 3),
         "duplicate_answers": sum(a["status"] == "duplicate" for a in answers),
