@@ -8,13 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, Request
 
 from activities.channels.statuspage import StatuspageIoChannel
 from domain import decisions as d
 from domain.severity import Severity
 from tests.comms_support import comms_settings, comms_worker, eventually
-from tests.fakes.server import ServedApp
+from tests.fakes.statuspage import FakeStatuspage
 from tests.gateway_support import address_of, served
 from tests.helpers import start_incident
 from workflows.incident import IncidentWorkflow
@@ -108,34 +107,22 @@ async def test_status_page_follows_the_incident_and_renders_in_chromium(time_env
 
 
 async def test_statuspage_io_adapter_creates_then_patches_one_incident(time_env, task_queue, tmp_path):
-    received: list[tuple[str, str, dict, str]] = []
-    api = FastAPI()
-
-    @api.api_route("/v1/pages/{page}/incidents", methods=["POST"])
-    async def create(page: str, request: Request):
-        received.append(("POST", page, await request.json(), request.headers.get("authorization")))
-        return {"id": "sp-incident-1"}
-
-    @api.api_route("/v1/pages/{page}/incidents/{incident}", methods=["PATCH"])
-    async def patch(page: str, incident: str, request: Request):
-        received.append(("PATCH", incident, await request.json(), request.headers.get("authorization")))
-        return {"id": incident}
-
-    with ServedApp(api) as fake:
-        settings = comms_settings(tmp_path, statuspage_api_url=f"{fake.url}/v1/", statuspage_page_id="pg1",
+    with FakeStatuspage("pg1", "sp-key") as fake:  # answers 401 to any other key or page
+        settings = comms_settings(tmp_path, statuspage_api_url=fake.api_url, statuspage_page_id="pg1",
                                   statuspage_api_key="sp-key")
         assert "statuspage" in settings.channels
         async with comms_worker(time_env.client, task_queue, settings) as channels:
             assert any(isinstance(c, StatuspageIoChannel) for c in channels)
             handle = await start_incident(time_env.client, task_queue, Severity.SEV0, service="game-servers")
-            await eventually(lambda: received, "the Statuspage incident")
+            await eventually(lambda: fake.processed("POST"), "the Statuspage incident")
             await handle.execute_update(IncidentWorkflow.decide, d.MarkMitigated(by="minsu"))
-            await eventually(lambda: any(r[0] == "PATCH" for r in received), "the PATCH")
+            await eventually(lambda: fake.processed("PATCH"), "the PATCH")
             await handle.terminate("test over")
 
-    assert [r[0] for r in received].count("POST") == 1
-    method, page, body, auth = received[0]
-    assert (page, auth) == ("pg1", "OAuth sp-key")
-    assert body["incident"]["status"] == "investigating"
-    patch_body = next(r for r in received if r[0] == "PATCH")
-    assert patch_body[1] == "sp-incident-1" and patch_body[2]["incident"]["status"] == "monitoring"
+    assert [c.status for c in fake.calls if c.status >= 400] == []
+    [created] = fake.processed("POST")
+    assert created.body["status"] == "investigating"
+    assert created.body["metadata"]["incidentflow"]["incident_id"] == handle.id.removeprefix("incident-")
+    [incident] = fake.incidents.values()
+    [patched] = fake.processed("PATCH")
+    assert patched.path.endswith(f"/incidents/{incident['id']}") and incident["status"] == "monitoring"
