@@ -16,6 +16,7 @@ from domain.incident import IncidentStart, IncidentState
 from domain.severity import Role, Severity
 from settings import get_settings
 from workflows.incident import IncidentWorkflow
+from workflows.options import INCIDENT_TASK_TIMEOUT
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
 Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident declare` / `incident list`")]
@@ -29,6 +30,7 @@ def new_incident_id(service: str, now: datetime) -> str:
 async def declare_incident(client, start: IncidentStart, task_queue: str | None = None) -> str:
     await client.start_workflow(
         IncidentWorkflow.run, start, id=workflow_id(start.id), task_queue=task_queue or get_settings().task_queue,
+        task_timeout=INCIDENT_TASK_TIMEOUT,
         static_summary=start.ui_summary(), static_details=start.ui_details(),
     )
     return start.id

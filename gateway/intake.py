@@ -39,6 +39,7 @@ from gateway.outbox import NewRow, OutboxStore
 from gateway.reachability import Reachability
 from gateway.temporal import RPC_TIMEOUT, TemporalConnection, unavailable_as
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+from workflows.options import INCIDENT_TASK_TIMEOUT
 
 # More closed incidents than this for one alert group means something is wrong with the key, not the world.
 MAX_GENERATIONS = 10_000
@@ -150,6 +151,7 @@ class AlertIntake:
                 with unavailable_as(self.connection):
                     handle = await client.start_workflow(
                         IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + incident_id, task_queue=self.task_queue,
+                        task_timeout=INCIDENT_TASK_TIMEOUT,
                         start_signal="alerts", start_signal_args=[group.snapshot(datetime.now(UTC))],
                         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -12,6 +12,7 @@ from domain.incident import IncidentStart
 from domain.severity import Severity
 from worker import build_worker
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+from workflows.options import INCIDENT_TASK_TIMEOUT
 
 
 @asynccontextmanager
@@ -28,7 +29,8 @@ async def start_incident(client: Client, task_queue: str, severity: Severity | N
         severity=severity, declared_by=fields.pop("declared_by", "tester"), policy_dir=policy_dir, **fields,
     )
     return await client.start_workflow(
-        IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + incident_id, task_queue=task_queue
+        IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + incident_id, task_queue=task_queue,
+        task_timeout=INCIDENT_TASK_TIMEOUT,
     )
 
 

@@ -3,16 +3,18 @@ bench/chaos/server_restart.py at a small size on a real dev server; the scripts 
 test pins the double page the chaos run found: a worker down past two deadlines for the same tier."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bench.chaos import cold_update, crash, server_restart
+from cli.incidents import declare_incident
+from domain.incident import IncidentStart
 from domain.severity import Severity
 from tests.comms_support import eventually
 from tests.helpers import running_worker, start_incident
 from tests.short_policy import write_short_policy
-from workflows.incident import IncidentWorkflow
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 
 async def test_a_worker_down_past_two_deadlines_for_one_tier_pages_it_once(dev_client, task_queue, recorder, tmp_path):
@@ -73,3 +75,15 @@ async def test_r2_server_restart_on_the_same_file_continues_every_incident_and_t
     assert report.retry_landed_after_restart_seconds is not None, report
     assert report.lost_incidents == [] and report.missing_pages == [] and report.duplicate_pages == [], report
     assert report.expected_pages == 5 * 4, report
+
+
+async def test_a_declared_incident_gives_a_dead_workers_task_to_another_after_four_seconds(dev_client, task_queue):
+    """Temporal's default workflow task timeout is 10 s: a task in flight when its worker was killed held the
+    incident's next escalation that long (docs/reliability.md R1)."""
+    start = IncidentStart(id=f"tt-{task_queue}", title="Payment errors", service="payments", severity=Severity.SEV2,
+                          declared_by="minsu")
+    await declare_incident(dev_client, start, task_queue)
+    handle = dev_client.get_workflow_handle(WORKFLOW_ID_PREFIX + start.id)
+    config = (await handle.describe()).raw_description.execution_config
+    assert config.default_workflow_task_timeout.ToTimedelta() == timedelta(seconds=4)
+    await handle.terminate("test over")

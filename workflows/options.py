@@ -1,4 +1,4 @@
-"""Timeouts and retry policies for activities, in one place."""
+"""Timeouts and retry policies for activities and the incident workflow's tasks, in one place."""
 
 from datetime import timedelta
 
@@ -32,3 +32,9 @@ LEDGER = {
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                 maximum_interval=timedelta(minutes=1), non_retryable_error_types=["LedgerError"]),
 }
+
+# Workflow task timeout of an incident, given by every starter (gateway, CLI). A task in flight when its worker
+# dies is handed to another worker only after this: with Temporal's default of 10 s an escalation due then came
+# 10 s late after a SIGKILL (docs/reliability.md R1). Workflow tasks took at most 2.5 s while a restarted worker
+# replayed 100 long incidents on 2 cores, so 4 s leaves room; a task that does time out is simply retried.
+INCIDENT_TASK_TIMEOUT = timedelta(seconds=4)

@@ -18,6 +18,7 @@ from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
+from cli.incidents import declare_incident
 from domain import decisions as d
 from domain.incident import IncidentStart
 from domain.severity import Severity
@@ -39,8 +40,8 @@ async def trial(client: Client, env: dict, worker: WorkerProcess, trial_no: int,
     for i, incident_id in enumerate(ids):
         start = IncidentStart(id=incident_id, title=f"cold {i}", service="payments", severity=Severity.SEV1,
                               declared_by="repro")
-        handles.append(await client.start_workflow(IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + incident_id,
-                                                   task_queue=env["INCIDENTFLOW_TASK_QUEUE"]))
+        await declare_incident(client, start, env["INCIDENTFLOW_TASK_QUEUE"])
+        handles.append(client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id))
     await asyncio.sleep(1.5)  # first tasks done, primary paged; timers pending
     worker.kill()
     acks = []  # acknowledge while no worker is up, a few at a time

@@ -32,6 +32,7 @@ from activities.channels import RecordingChannel
 from activities.policy_loader import load_policy
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
 from bench.stats import percentile
+from cli.incidents import declare_incident
 from domain import decisions as d
 from domain.incident import IncidentStart, IncidentState
 from domain.severity import Severity, Tier
@@ -203,8 +204,7 @@ async def run(incidents: int = 100, kills: int = 20, seed: int = 7, divisor: int
             await asyncio.sleep(declare_span * i / incidents)
             start = IncidentStart(id=incident_id, title=f"chaos {i}", service="payments", severity=Severity.SEV1,
                                   declared_by="chaos")
-            await client.start_workflow(IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + incident_id,
-                                        task_queue=env["INCIDENTFLOW_TASK_QUEUE"])
+            await declare_incident(client, start, env["INCIDENTFLOW_TASK_QUEUE"])
             if rng.random() < ack_share:  # acknowledgements arrive as updates, some while no worker is up
                 await asyncio.sleep(rng.uniform(0.5, horizon))
                 if await _decide(client, incident_id, d.Acknowledge(by="chaos")):

@@ -16,6 +16,7 @@ from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
 from bench.stats import percentile, summary_ms
+from cli.incidents import declare_incident
 from domain import planner
 from domain.incident import IncidentStart
 from domain.severity import Severity
@@ -44,10 +45,9 @@ async def run(stack: Stack, size: str) -> dict:
     ids = [f"bench-open-{run_id}-{n}" for n in range(plan["incidents"])]
 
     async def start(incident_id: str) -> None:
-        await client.start_workflow(
-            IncidentWorkflow.run, IncidentStart(id=incident_id, title="Payment errors (benchmark)", service="payments",
-                                                severity=Severity.SEV1, declared_by="bench", source="bench"),
-            id=WORKFLOW_ID_PREFIX + incident_id, task_queue=stack.task_queue)
+        await declare_incident(client, IncidentStart(id=incident_id, title="Payment errors (benchmark)",
+                                                     service="payments", severity=Severity.SEV1, declared_by="bench",
+                                                     source="bench"), stack.task_queue)
 
     began = time.monotonic()
 
