@@ -59,7 +59,7 @@ def activities_for(channels: Sequence[Channel], client: Client | None = None,
     store = overrides or OverrideStore.from_settings()
     notifications = NotificationActivities(list(channels), store.load_for_paging)
     found = [load_policy_snapshot, notifications.page_responder, notifications.notify, notifications.open_room,
-             notifications.publish]
+             notifications.publish, notifications.publish_view]
     remediation = remediation or RemediationActivities(get_settings().runbook_endpoints)
     found += [load_runbooks_snapshot, remediation.run_action]
     found += (learning or LedgerActivities()).all()  # the ledger opens (and migrates) on first use

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel
 from activities.heartbeat import heartbeating
@@ -16,6 +17,8 @@ from domain.status import RoomRef
 from observability import metrics
 
 log = logging.getLogger(__name__)
+
+VIEW_NOT_EVERYWHERE = "ViewNotEverywhere"  # some channel refused a view; the workflow retries (publish_view)
 
 
 class DrillTranscript:
@@ -75,10 +78,30 @@ class NotificationActivities:
     @activity.defn
     @heartbeating
     async def publish(self, view: IncidentView) -> None:
-        """A changed incident view: header message, status pages, pager acknowledge/resolve."""
+        """Incidents started before `publish_view`: retried by Temporal until every channel took the view."""
         if view.drill:
             return
-        await _each([c for c in self.channels if hasattr(c, "update")], lambda channel: channel.update(view))
+        await _each(self._viewers(), lambda channel: channel.update(view))
+
+    @activity.defn
+    @heartbeating
+    async def publish_view(self, view: IncidentView) -> None:
+        """A changed incident view: header message, status pages, pager acknowledge/resolve. When a channel
+        refuses it, the others keep it and the activity fails without a retry: the workflow tries again with
+        whatever view is newest by then, so an outage of one channel never holds the others on an old view."""
+        if view.drill:
+            return
+        try:
+            await _each(self._viewers(), lambda channel: channel.update(view))
+        except ApplicationError as exc:
+            raise ApplicationError(str(exc), type=VIEW_NOT_EVERYWHERE, non_retryable=True,
+                                   next_retry_delay=exc.next_retry_delay) from None
+        except Exception as exc:
+            raise ApplicationError(f"{type(exc).__name__}: {exc}", type=VIEW_NOT_EVERYWHERE,
+                                   non_retryable=True) from None
+
+    def _viewers(self) -> list[Channel]:
+        return [c for c in self.channels if hasattr(c, "update")]
 
 
 async def _each(channels: list[Channel], deliver) -> None:
@@ -93,4 +116,8 @@ async def _each(channels: list[Channel], deliver) -> None:
             metrics.notification_failed(channel.name, activity.info().activity_type)
             failures.append(exc)
     if failures:
+        delays = [f.next_retry_delay for f in failures if isinstance(f, ApplicationError) and f.next_retry_delay]
+        if len(failures) > 1 or delays:  # the longest Retry-After of them all, so none is asked again too soon
+            raise ApplicationError("; ".join(f"{type(f).__name__}: {f}" for f in failures),
+                                   type="ChannelsFailed", next_retry_delay=max(delays, default=None))
         raise failures[0]

@@ -8,9 +8,10 @@ back an escalation timer.
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.runbook import RunbookEvent
     from domain.severity import Tier
     from workflows import metrics, search
-    from workflows.options import DELIVERY, LEDGER, LOCAL_READ
+    from workflows.options import DELIVERY, LEDGER, LOCAL_READ, VIEW_RETRY_FIRST, VIEW_RETRY_MAX, retry_delay
     from workflows.postmortem import PostmortemStart, PostmortemWorkflow, postmortem_workflow_id
     from workflows.runbook import RunbookCoordinator
 
@@ -309,13 +310,22 @@ class IncidentWorkflow:
         completion: a cold worker may fold a completion that issued no command into the next workflow task
         (after an update in it), where a replay keeps it apart (temporalio/sdk-python#1591). Started from the
         condition, the publish lands in the same place among the task's commands either way."""
+        backoff = VIEW_RETRY_FIRST
         while True:
             await workflow.wait_condition(lambda: self._view_latest != self._view_sent or self._closing)
             if self._view_latest == self._view_sent:
                 return
             latest = self._view_latest
-            await workflow.execute_activity_method(NotificationActivities.publish, latest, **DELIVERY)
-            self._view_sent = latest
+            try:
+                await workflow.execute_activity_method(NotificationActivities.publish_view, latest, **DELIVERY)
+            except ActivityError as exc:
+                # A channel refused it (the others have it): try again after its Retry-After or a backoff, or
+                # at once with a newer view. Never a timer cancelled: see `_wake_at`.
+                retry = self._flag_after(retry_delay(exc) or backoff)
+                backoff = min(backoff * 2, VIEW_RETRY_MAX)
+                await workflow.wait_condition(lambda seen=latest, due=retry: self._view_latest != seen or due.is_set())
+                continue
+            self._view_sent, backoff = latest, VIEW_RETRY_FIRST
 
     async def _drain_views(self) -> None:
         """Incidents started before VIEWS_FROM_ONE_WAITING_TASK replay with this."""
@@ -334,12 +344,20 @@ class IncidentWorkflow:
         if deadline is None or deadline in self._timers:
             return
         self._timers.add(deadline)
+        self._flag_after(deadline - workflow.now(), wake=True)
+
+    def _flag_after(self, delay: timedelta, wake: bool = False) -> asyncio.Event:
+        """A durable timer that is never cancelled; its flag is set when it fires (and the loop woken)."""
+        flag = asyncio.Event()
 
         async def fire() -> None:
-            await workflow.sleep(deadline - workflow.now())
-            self._changed = True
+            await workflow.sleep(delay)
+            flag.set()
+            if wake:
+                self._changed = True
 
         asyncio.ensure_future(fire())
+        return flag
 
     def _start(self, coroutine) -> None:
         if self._held is not None:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 # Pages and messages must never be dropped: retry until delivered, backing off to once a minute.
 # One attempt may take up to 30 s (a slow Slack or PagerDuty), but an attempt lost with its worker is retried
@@ -38,3 +39,13 @@ LEDGER = {
 # 10 s late after a SIGKILL (docs/reliability.md R1). Workflow tasks took at most 2.5 s while a restarted worker
 # replayed 100 long incidents on 2 cores, so 4 s leaves room; a task that does time out is simply retried.
 INCIDENT_TASK_TIMEOUT = timedelta(seconds=4)
+
+# A view some channel refused is tried again by the workflow (with the newest view by then), backing off like
+# DELIVERY, or after the channel's Retry-After.
+VIEW_RETRY_FIRST, VIEW_RETRY_MAX = timedelta(seconds=1), timedelta(minutes=1)
+
+
+def retry_delay(error: ActivityError) -> timedelta | None:
+    """The Retry-After a channel asked for, carried by the activity's failure."""
+    cause = error.cause
+    return cause.next_retry_delay if isinstance(cause, ApplicationError) else None

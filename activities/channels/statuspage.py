@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
-from temporalio import activity
 
 from activities.channels.errors import rate_limited, unavailable
 from activities.status_store import StatusStore
@@ -75,8 +74,9 @@ class StatuspageIoChannel:
     Idempotent although Statuspage has no idempotency key: each incident carries metadata
     `{"incidentflow": {"incident_id", "sent"}}` (`sent`: a digest of what it shows). Without a record here (a
     first publish, or one whose POST was processed but its answer lost) the adapter looks for the incident among
-    the page's unresolved ones before creating it; a retried attempt reads the incident back before PATCHing,
-    so an update whose answer was lost is not posted twice."""
+    the page's unresolved ones before creating it; after a request whose answer never came (recorded here as
+    in doubt), the next attempt reads the incident back before PATCHing, so an update whose answer was lost is
+    not posted twice. (The next attempt may be a new activity: the workflow retries views itself.)"""
 
     name = "statuspage"
 
@@ -102,7 +102,7 @@ class StatuspageIoChannel:
         if known and known[1] == signature:
             return
         remote_id = known[0] if known else None
-        if known is None or _retrying():  # the previous attempt may have been acted on and its answer lost
+        if known is None or self._in_doubt(view.incident_id):  # a request acted on whose answer was lost?
             found = await self._find(view.incident_id, remote_id)
             if found is not None:
                 remote_id, ours = found.id, found.ours()
@@ -111,6 +111,7 @@ class StatuspageIoChannel:
                     return
         ours = {METADATA_KEY: {"incident_id": view.incident_id, "sent": _digest(signature)}}
         body = {"incident": {**incident, "metadata": ours}}
+        self._doubt(view.incident_id)  # until its answer is in: the next attempt, whichever it is, looks first
         if remote_id is None:
             remote_id = (await self._request("POST", f"pages/{self.page_id}/incidents", _Incident, json=body)).id
         else:
@@ -156,6 +157,7 @@ class StatuspageIoChannel:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.state_file, timeout=10)
         db.execute("CREATE TABLE IF NOT EXISTS incidents (id TEXT PRIMARY KEY, remote_id TEXT, sent TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS in_doubt (id TEXT PRIMARY KEY)")
         return db
 
     def _load(self, incident_id: str) -> tuple[str, str] | None:
@@ -166,11 +168,16 @@ class StatuspageIoChannel:
     def _save(self, incident_id: str, remote_id: str, sent: str) -> None:
         with closing(self._connect()) as db, db:
             db.execute("INSERT OR REPLACE INTO incidents VALUES (?, ?, ?)", (incident_id, remote_id, sent))
+            db.execute("DELETE FROM in_doubt WHERE id = ?", (incident_id,))
+
+    def _in_doubt(self, incident_id: str) -> bool:
+        with closing(self._connect()) as db:
+            return db.execute("SELECT 1 FROM in_doubt WHERE id = ?", (incident_id,)).fetchone() is not None
+
+    def _doubt(self, incident_id: str) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT OR IGNORE INTO in_doubt VALUES (?)", (incident_id,))
 
 
 def _digest(signature: str) -> str:
     return hashlib.sha256(signature.encode()).hexdigest()[:32]
-
-
-def _retrying() -> bool:
-    return activity.in_activity() and activity.info().attempt > 1
