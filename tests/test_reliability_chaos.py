@@ -55,14 +55,13 @@ async def _escalated(handle, count: int):
 
 @pytest.mark.slow
 async def test_r1_worker_killed_at_random_moments_loses_nothing_and_pages_once(tmp_path):
-    # No acknowledgements during the chaos here: one taken by a cold worker together with a fired timer can
-    # leave an incident stuck (docs/reliability.md R1, finding 1 — open); the full script keeps them (ack_share).
-    report = await crash.run(incidents=10, kills=3, seed=11, workdir=tmp_path, ack_share=0)
+    # ~30 % acknowledged at random moments, some while no worker is up (docs/reliability.md R1)
+    report = await crash.run(incidents=10, kills=3, seed=11, workdir=tmp_path)
     summary = report.summary()
     assert report.lost_incidents == [], summary
     assert report.missing_pages == [] and report.duplicate_pages == [], summary
     assert report.delivered_pages == report.expected_pages == 40, summary
-    assert report.resolved == 10, summary
+    assert report.resolved == 10 and report.updates_not_taken == [], summary  # every decision was taken
     # every escalation fires after recovery, within the restarted worker's catch-up — a page lost with a killed
     # worker used to wait out a 30 s start-to-close; the ± 2 s goal is measured by the full script, not here
     assert report.max_lateness <= 15.0, summary
