@@ -4,6 +4,7 @@ gateway that crashes before delivering leaves its row to the next one, and a row
 replica goes out with — and before — the newer rows of its group."""
 
 import asyncio
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from gateway.coalesce import SNAPSHOT, Batch
@@ -59,6 +60,15 @@ def dispatcher(url: str, deliver, lease: timedelta = LEASE) -> Dispatcher:
     return Dispatcher(CountingStore(url, lease), deliver, reachability, Metrics())
 
 
+@asynccontextmanager
+async def running(url: str, deliver, lease: timedelta = LEASE):
+    gateway = dispatcher(url, deliver, lease)
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
 async def until(predicate, what: str, seconds: float = 10) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not predicate():
@@ -69,8 +79,7 @@ async def until(predicate, what: str, seconds: float = 10) -> None:
 async def test_a_row_delivered_from_memory_is_deleted_only_after_temporal_took_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     temporal = HeldTemporal()
-    gateway = dispatcher(url, temporal)
-    try:
+    async with running(url, temporal) as gateway:
         ticket = await gateway.enqueue(snapshot("am-1", "f1"), "am-1")
         await until(lambda: len(temporal.batches) == 1, "the delivery")
         assert [r.id for r in temporal.batches[0].rows] == [ticket.row_id]
@@ -82,16 +91,13 @@ async def test_a_row_delivered_from_memory_is_deleted_only_after_temporal_took_i
         delivery = await asyncio.wait_for(ticket.delivered, 10)
         assert delivery.incident_id == "am-1"
         await until(lambda: outbox_rows(url) == [], "the row deleted")
-    finally:
-        await gateway.stop()
 
 
 async def test_a_failed_delivery_from_memory_keeps_its_row_and_is_retried(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     temporal = HeldTemporal(released=True)
     temporal.failure = TemporalUnavailable("down")
-    gateway = dispatcher(url, temporal)
-    try:
+    async with running(url, temporal) as gateway:
         ticket = await gateway.enqueue(snapshot("am-1", "f1"), "am-1")
         failure = await asyncio.wait_for(ticket.failed, 10)
         assert isinstance(failure, TemporalUnavailable)
@@ -100,15 +106,12 @@ async def test_a_failed_delivery_from_memory_keeps_its_row_and_is_retried(tmp_pa
         await asyncio.wait_for(ticket.delivered, 10)
         assert len(temporal.batches) == 2 and gateway.store.reads == 0
         await until(lambda: outbox_rows(url) == [], "the row deleted")
-    finally:
-        await gateway.stop()
 
 
 async def test_a_withdrawn_row_is_never_delivered_from_memory(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     temporal = HeldTemporal()
-    gateway = dispatcher(url, temporal)
-    try:
+    async with running(url, temporal) as gateway:
         first = await gateway.enqueue(snapshot("am-1", "f1"), "am-1")
         await until(lambda: len(temporal.batches) == 1, "the first delivery, held")
         second = await gateway.enqueue(snapshot("am-1", "f1", "f2"), "am-1")  # queued behind it
@@ -119,8 +122,6 @@ async def test_a_withdrawn_row_is_never_delivered_from_memory(tmp_path):
         assert [[r.id for r in b.rows] for b in temporal.batches] == [[first.row_id], [second.row_id]]
         assert [a.fingerprint for a in temporal.batches[1].group.alerts] == ["f1", "f2"]
         await until(lambda: outbox_rows(url) == [], "an empty outbox")
-    finally:
-        await gateway.stop()
 
 
 async def test_a_gateway_crashing_before_delivery_leaves_its_row_to_the_next_one(tmp_path):
@@ -136,14 +137,11 @@ async def test_a_gateway_crashing_before_delivery_leaves_its_row_to_the_next_one
 
     await asyncio.sleep(lease.total_seconds())
     temporal = HeldTemporal(released=True)
-    successor = dispatcher(url, temporal, lease)
-    try:
+    async with running(url, temporal, lease) as successor:
         await successor.warm_up()  # takes over what ran out and delivers it
         await until(lambda: outbox_rows(url) == [], "the left row delivered and deleted")
         assert [[r.id for r in b.rows] for b in temporal.batches] == [[ticket.row_id]]
         assert successor.store.reads >= 1  # not its own row: read from the database
-    finally:
-        await successor.stop()
 
 
 async def test_a_row_taken_over_goes_out_before_the_newer_rows_of_its_group(tmp_path):
@@ -155,8 +153,7 @@ async def test_a_row_taken_over_goes_out_before_the_newer_rows_of_its_group(tmp_
     await asyncio.sleep(lease.total_seconds())
 
     temporal = HeldTemporal()
-    successor = dispatcher(url, temporal, lease)
-    try:
+    async with running(url, temporal, lease) as successor:
         other = await successor.enqueue(snapshot("am-2", "g1"), "am-2")  # starts its housekeeping: a claim
         await until(lambda: _claimed_by(url, old.row_id) == successor.holder, "the crashed replica's row taken over")
         new = await successor.enqueue(snapshot("am-1", "f1", "f2"), "am-1")
@@ -166,8 +163,6 @@ async def test_a_row_taken_over_goes_out_before_the_newer_rows_of_its_group(tmp_
         am1 = [r.id for b in temporal.batches if b.key == "am-1" for r in b.rows]
         assert am1 == [old.row_id, new.row_id]  # in order, each once
         await until(lambda: outbox_rows(url) == [], "an empty outbox")
-    finally:
-        await successor.stop()
 
 
 def _claimed_by(url: str, row_id: int) -> str | None:

@@ -31,6 +31,17 @@ def recorded_tiers(recorder: RecordingChannel, incident_id: str) -> list[str]:
     return [p["tier"] for p in recorder.pages() if p["incident_id"] == incident_id]
 
 
+async def escalate_through_the_outage(time_env, recorder: RecordingChannel, incident_id: str, rate_limit) -> None:
+    """The service down for 6 minutes (the Sev1 ack timeout pages secondary at 5:00), then `rate_limit()`ed
+    (429 + Retry-After) for 25 more (tertiary at 30:00); each page must reach the recording channel on time."""
+    await time_env.sleep(timedelta(minutes=6))
+    await eventually(lambda: recorded_tiers(recorder, incident_id) == ["primary", "secondary"],
+                     "the ack-timeout page on the working channels")
+    rate_limit()
+    await time_env.sleep(timedelta(minutes=25))
+    await eventually(lambda: recorded_tiers(recorder, incident_id) == list(TIERS), "the 30-minute page")
+
+
 def seconds(delta: timedelta) -> int:
     return round(delta.total_seconds())
 
@@ -74,12 +85,8 @@ async def test_pagerduty_down_for_half_an_hour_escalates_on_time_elsewhere_and_d
         await eventually(lambda: recorded_tiers(recorder, incident_id) == ["primary"], "the primary page")
         detected = (await snapshot(client, incident_id)).detected_at
 
-        await time_env.sleep(timedelta(minutes=6))  # Sev1 ack timeout: 5 minutes
-        await eventually(lambda: recorded_tiers(recorder, incident_id) == ["primary", "secondary"],
-                         "the ack-timeout page on the working channels")
-        pagerduty.outage = (429, 30)  # now rate limited, with Retry-After
-        await time_env.sleep(timedelta(minutes=25))
-        await eventually(lambda: recorded_tiers(recorder, incident_id) == list(TIERS), "the 30-minute page")
+        await escalate_through_the_outage(time_env, recorder, incident_id,
+                                          lambda: setattr(pagerduty, "outage", (429, 30)))
         during = await snapshot(client, incident_id)
         answered_during = {e.status for e in pagerduty.events}
         accepted_during = pagerduty.accepted("trigger")
@@ -132,12 +139,8 @@ async def test_statuspage_down_escalates_on_time_and_shows_one_incident_with_the
             await eventually(lambda: built_in_status(tmp_path) == [("identified", identified)],
                              "the built-in status page showing the update while Statuspage is down")
 
-            await time_env.sleep(timedelta(minutes=6))  # Sev1 ack timeout: 5 minutes
-            await eventually(lambda: recorded_tiers(recorder, incident_id) == ["primary", "secondary"],
-                             "the ack-timeout page")
-            statuspage.outage = (429, 30)  # now rate limited, with Retry-After
-            await time_env.sleep(timedelta(minutes=25))
-            await eventually(lambda: recorded_tiers(recorder, incident_id) == list(TIERS), "the 30-minute page")
+            await escalate_through_the_outage(time_env, recorder, incident_id,
+                                              lambda: setattr(statuspage, "outage", (429, 30)))
             await handle.execute_update(IncidentWorkflow.decide, d.MarkMitigated(by="minsu"))
             await handle.execute_update(IncidentWorkflow.decide, d.PostUpdate(
                 by="seoyeon", status="monitoring", message=recovering))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.fakes.server import ServedApp
+from tests.fakes.server import FakeApi
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Event:
     processed: bool = True  # whether PagerDuty acted on it (an after-effect fault processes, then answers 500)
 
 
-class FakePagerDuty:
+class FakePagerDuty(FakeApi):
     def __init__(self, routing_keys: set[str]):
         self.routing_keys = routing_keys
         self.events: list[Event] = []
@@ -26,14 +26,7 @@ class FakePagerDuty:
         self.outage: tuple[int, int | None] | None = None  # while set: every event answered (status, retry_after)
         self.app = FastAPI()
         self.app.add_api_route("/v2/enqueue", self._enqueue, methods=["POST"])
-        self.served = ServedApp(self.app)
-
-    def __enter__(self) -> "FakePagerDuty":
-        self.served.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.served.__exit__(*exc)
+        self.serve()
 
     @property
     def events_url(self) -> str:

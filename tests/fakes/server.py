@@ -29,3 +29,19 @@ class ServedApp:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+class FakeApi:
+    """A fake third-party API: a subclass builds its FastAPI `app`, then calls `serve()`; `with` runs it."""
+
+    app: object
+
+    def serve(self) -> None:
+        self.served = ServedApp(self.app)
+
+    def __enter__(self):
+        self.served.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.served.__exit__(*exc)

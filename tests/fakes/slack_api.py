@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.fakes.server import ServedApp
+from tests.fakes.server import FakeApi
 
 TOKEN = "xoxb-test-token"
 
@@ -54,7 +54,7 @@ class Channel:
     messages: list[dict] = field(default_factory=list)
 
 
-class FakeSlack:
+class FakeSlack(FakeApi):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.channels: dict[str, Channel] = {}
@@ -66,16 +66,9 @@ class FakeSlack:
         self._lock = threading.Lock()
         self.app = FastAPI()
         self.app.add_api_route("/api/{method}", self._endpoint, methods=["GET", "POST"])
-        self.served = ServedApp(self.app)
+        self.serve()
 
     # ── test controls ────────────────────────────────────────────────────────────────────────────
-    def __enter__(self) -> "FakeSlack":
-        self.served.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.served.__exit__(*exc)
-
     @property
     def api_url(self) -> str:
         return f"{self.served.url}/api/"

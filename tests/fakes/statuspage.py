@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.fakes.server import ServedApp
+from tests.fakes.server import FakeApi
 
 REALTIME = ("investigating", "identified", "monitoring", "resolved")
 UNRESOLVED = ("investigating", "identified", "monitoring")
@@ -45,7 +45,7 @@ class Fault:
     answer: str | None = None  # the body sent instead of JSON (e.g. a proxy's page, a truncated answer)
 
 
-class FakeStatuspage:
+class FakeStatuspage(FakeApi):
     def __init__(self, page_id: str, api_key: str):
         self.page_id = page_id
         self.api_key = api_key
@@ -59,14 +59,7 @@ class FakeStatuspage:
         self.app.add_api_route(base + "/unresolved", self._unresolved, methods=["GET"])
         self.app.add_api_route(base + "/{incident}", self._get, methods=["GET"])
         self.app.add_api_route(base + "/{incident}", self._patch, methods=["PATCH"])
-        self.served = ServedApp(self.app)
-
-    def __enter__(self) -> "FakeStatuspage":
-        self.served.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.served.__exit__(*exc)
+        self.serve()
 
     @property
     def api_url(self) -> str:
