@@ -334,8 +334,6 @@ class IncidentWorkflow:
             await workflow.execute_activity_method(NotificationActivities.publish, latest, **DELIVERY)
             self._view_sent = latest
         self._view_draining = False
-        self._view_publisher: bool | None = None  # patched: one task that waits for each new view
-        self._closing = False
 
     def _wake_at(self, deadline) -> None:
         """One durable timer per planned deadline, never cancelled: a decision that wakes the loop early
