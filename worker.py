@@ -10,7 +10,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.channels import Channel, build_channels
@@ -104,10 +104,18 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
         max_concurrent_workflow_tasks=WORKFLOW_TASK_SLOTS,
         # DELIVERY's 5 s heartbeat timeout: send heartbeats at least every 2 s (default: 0.8 × the timeout)
         max_heartbeat_throttle_interval=timedelta(seconds=2),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=sandboxed_runner(),
     )
+
+
+def sandboxed_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def build_replayer() -> Replayer:
+    """Replays histories against this worker's workflows, sandboxed as the worker runs them (tests/test_replay.py,
+    bench/chaos/cold_update.py)."""
+    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=sandboxed_runner())
 
 
 async def run_worker(settings: Settings | None = None) -> None:

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from domain.decisions import Acknowledge, AddNote, MarkMitigated, Resolve, StartMitigation
 from tests.helpers import running_worker, start_incident
-from worker import PASSTHROUGH, WORKFLOWS
+from worker import build_replayer
 from workflows.action_item import ActionItemWorkflow
 from workflows.drill import DrillWorkflow
 from workflows.incident import IncidentWorkflow
@@ -22,14 +19,6 @@ from workflows.postmortem import PostmortemWorkflow
 from workflows.runbook import RunbookWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
-
-
-def replayer() -> Replayer:
-    return Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)),
-    )
 
 
 async def test_a_whole_incident_replays_deterministically(time_env, task_queue, recorder):
@@ -42,7 +31,7 @@ async def test_a_whole_incident_replays_deterministically(time_env, task_queue, 
         state = await handle.query(IncidentWorkflow.snapshot)
         history = await handle.fetch_history()
     assert [p.tier.value for p in state.pages][:2] == ["primary", "secondary"]
-    result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
+    result = await build_replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 
 
@@ -63,7 +52,7 @@ def workflow_type(history: WorkflowHistory) -> str:
 
 @pytest.mark.parametrize("file", stored_histories(), ids=lambda file: file.name)
 async def test_recorded_history_of_an_earlier_version_still_replays(file):
-    result = await replayer().replay_workflow(load_history(file), raise_on_replay_failure=False)
+    result = await build_replayer().replay_workflow(load_history(file), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{file.name}: {result.replay_failure}"
 
 

@@ -14,23 +14,14 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
 from cli.incidents import declare_incident
 from domain import decisions as d
 from domain.incident import IncidentStart
 from domain.severity import Severity
+from worker import build_replayer
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
-
-
-def replayer() -> Replayer:
-    from worker import PASSTHROUGH, WORKFLOWS
-
-    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
-                    workflow_runner=SandboxedWorkflowRunner(
-                        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
 
 
 async def trial(client: Client, env: dict, worker: WorkerProcess, trial_no: int, incidents: int,
@@ -59,7 +50,7 @@ async def trial(client: Client, env: dict, worker: WorkerProcess, trial_no: int,
     await asyncio.sleep(1.0)
     for incident_id, handle in zip(ids, handles, strict=True):
         history = await handle.fetch_history()
-        result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
+        result = await build_replayer().replay_workflow(history, raise_on_replay_failure=False)
         if result.replay_failure is not None:
             report["not_replaying"].append(f"{incident_id}: {str(result.replay_failure)[:300]}")
             if keep:
