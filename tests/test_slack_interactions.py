@@ -91,6 +91,9 @@ async def test_whole_incident_from_slack_buttons_pages_once_and_status_page_foll
             header = slack.headers(channel)[0]
             await eventually(lambda: re.search(r"Phase: (resolved|postmortem)", header["text"]),
                              "the header to show the incident resolved")
+            # the page's thread reply follows its activity, which PagerDuty's two failures kept retrying
+            await eventually(lambda: any("paged primary" in r["text"] for r in slack.replies(channel, header["ts"])),
+                             "the primary page in the thread")
             state = await snapshot(client, incident_id)
             await handle.terminate("test over")
 
