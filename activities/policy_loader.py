@@ -7,6 +7,7 @@ import yaml
 from pydantic import ValidationError
 from temporalio import activity
 
+from activities import yaml_files
 from domain.policy import IncidentPolicy, OnCallPolicy, Policy, describe_errors
 
 INCIDENT_FILE = "incident-management-policy.yaml"
@@ -22,7 +23,7 @@ class PolicyError(ValueError):
 def read_yaml(path: Path) -> object:
     """Parse a YAML file or raise PolicyError naming the file and line."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_files.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PolicyError([f"{path}: (file): not found"]) from None
     except UnicodeDecodeError as exc:
@@ -55,17 +56,6 @@ def load_policy(directory: Path | str) -> Policy:
 _snapshots: dict[Path, tuple[tuple, Policy]] = {}
 
 
-def _file_versions(directory: Path) -> tuple:
-    versions = []
-    for name in (INCIDENT_FILE, ONCALL_FILE):
-        try:
-            stat = (directory / name).stat()
-            versions.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
-        except OSError:
-            versions.append(None)
-    return tuple(versions)
-
-
 def policy_snapshot(directory: Path | str | None = None) -> Policy:
     """The policy as the files say now, parsed once per version of the files (mtime, size, inode): reading and
     validating the YAML was a third of the time from alert to first page (docs/performance.md). None means
@@ -73,7 +63,7 @@ def policy_snapshot(directory: Path | str | None = None) -> Policy:
     from settings import get_settings
 
     path = Path(directory or get_settings().policy_dir).resolve()
-    versions = _file_versions(path)
+    versions = yaml_files.versions(path / name for name in (INCIDENT_FILE, ONCALL_FILE))
     cached = _snapshots.get(path)
     if cached is not None and cached[0] == versions:
         return cached[1]

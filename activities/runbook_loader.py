@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
 
+from activities import yaml_files
 from domain.policy import describe_errors
 from domain.runbook import TEMPLATE, Allowlist, CommandWith, Runbook, parse_with
 
@@ -27,7 +28,7 @@ class RunbookSet(BaseModel):
 
 def _read(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_files.parse(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})") from None
     except yaml.YAMLError as exc:
@@ -60,6 +61,10 @@ def command_problems(runbook: Runbook, allowlist: Allowlist, directory: Path) ->
     return problems
 
 
+def _runbook_files(directory: Path) -> list[Path]:
+    return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+
+
 def load_runbooks(directory: Path | str) -> RunbookSet:
     directory = Path(directory)
     result = RunbookSet(directory=str(directory.resolve()))
@@ -73,7 +78,7 @@ def load_runbooks(directory: Path | str) -> RunbookSet:
         except ValueError as exc:
             lines = describe_errors(str(allow_path), exc) if isinstance(exc, ValidationError) else [str(exc)]
             result.problems.extend(lines)
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+    for path in _runbook_files(directory):
         if path.name == ALLOWLIST_FILE:
             continue
         try:
@@ -96,9 +101,26 @@ def load_runbooks(directory: Path | str) -> RunbookSet:
     return result
 
 
+_snapshots: dict[Path, tuple[tuple, RunbookSet]] = {}
+
+
+def runbook_snapshot(directory: Path | str) -> RunbookSet:
+    """The directory's runbooks, parsed once per version of its files (the directory's own stat changes when a
+    file is added, removed or renamed; each file's when it is edited): every incident loads them at its start,
+    and parsing them was the worker's largest cost per alert."""
+    path = Path(directory).resolve()
+    versions = yaml_files.versions([path, *_runbook_files(path)] if path.is_dir() else [path])
+    cached = _snapshots.get(path)
+    if cached is not None and cached[0] == versions:
+        return cached[1]
+    runbooks = load_runbooks(directory)
+    _snapshots[path] = (versions, runbooks)
+    return runbooks
+
+
 @activity.defn
 async def load_runbooks_snapshot(directory: str | None) -> RunbookSet:
     """The runbooks an incident keeps for its life. None means the worker's configured directory."""
     from settings import get_settings
 
-    return load_runbooks(directory or get_settings().runbook_dir)
+    return runbook_snapshot(directory or get_settings().runbook_dir)
