@@ -53,7 +53,7 @@ def load_policy(directory: Path | str) -> Policy:
     return Policy(**parts)
 
 
-_snapshots: dict[Path, tuple[tuple, Policy]] = {}
+_snapshots: yaml_files.ParsedOnce[Policy] = yaml_files.ParsedOnce()
 
 
 def policy_snapshot(directory: Path | str | None = None) -> Policy:
@@ -63,13 +63,7 @@ def policy_snapshot(directory: Path | str | None = None) -> Policy:
     from settings import get_settings
 
     path = Path(directory or get_settings().policy_dir).resolve()
-    versions = yaml_files.versions(path / name for name in (INCIDENT_FILE, ONCALL_FILE))
-    cached = _snapshots.get(path)
-    if cached is not None and cached[0] == versions:
-        return cached[1]
-    policy = load_policy(path)
-    _snapshots[path] = (versions, policy)
-    return policy
+    return _snapshots.get(path, [path / INCIDENT_FILE, path / ONCALL_FILE], lambda: load_policy(path))
 
 
 @activity.defn

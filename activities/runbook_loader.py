@@ -101,7 +101,7 @@ def load_runbooks(directory: Path | str) -> RunbookSet:
     return result
 
 
-_snapshots: dict[Path, tuple[tuple, RunbookSet]] = {}
+_snapshots: yaml_files.ParsedOnce[RunbookSet] = yaml_files.ParsedOnce()
 
 
 def runbook_snapshot(directory: Path | str) -> RunbookSet:
@@ -109,13 +109,8 @@ def runbook_snapshot(directory: Path | str) -> RunbookSet:
     file is added, removed or renamed; each file's when it is edited): every incident loads them at its start,
     and parsing them was the worker's largest cost per alert."""
     path = Path(directory).resolve()
-    versions = yaml_files.versions([path, *_runbook_files(path)] if path.is_dir() else [path])
-    cached = _snapshots.get(path)
-    if cached is not None and cached[0] == versions:
-        return cached[1]
-    runbooks = load_runbooks(directory)
-    _snapshots[path] = (versions, runbooks)
-    return runbooks
+    files = [path, *_runbook_files(path)] if path.is_dir() else [path]
+    return _snapshots.get(path, files, lambda: load_runbooks(directory))
 
 
 @activity.defn

@@ -2,12 +2,15 @@
 
 Parsed with libyaml when PyYAML was built with it (the wheels are): the pure-Python parser took ~10 ms of the
 worker's event loop for the runbook directory, once per incident (docs/performance.md). Same safe constructor,
-same documents, same error marks. `versions` says whether a cached parse of some files is still current."""
+same documents, same error marks. `ParsedOnce` keeps a parse while the `versions` of its files stay the same."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import yaml
+
+T = TypeVar("T")
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -26,3 +29,19 @@ def versions(paths: Iterable[Path]) -> tuple:
         except OSError:
             found.append(None)
     return tuple(found)
+
+
+class ParsedOnce(Generic[T]):
+    """One parse per key (a directory), reused while the versions of its files are unchanged."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[Path, tuple[tuple, T]] = {}
+
+    def get(self, key: Path, files: Iterable[Path], parse: Callable[[], T]) -> T:
+        current = versions(files)
+        cached = self._parsed.get(key)
+        if cached is not None and cached[0] == current:
+            return cached[1]
+        value = parse()  # raises for a broken file: nothing is kept, the next call parses again
+        self._parsed[key] = (current, value)
+        return value
