@@ -24,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep each stack's data directory and logs")
     args = parser.parse_args(argv)
     size = "quick" if args.quick else "full"
-    began = time.monotonic()
+    began, started_at, machine = time.monotonic(), datetime.now(UTC), report.machine()  # the load before, not after
     results = asyncio.run(run_all(args.only or list(SCENARIOS), size, keep=args.keep))
     document = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"), "size": size, "machine": report.machine(),
+        "date": started_at.isoformat(timespec="seconds"), "size": size, "machine": machine,
         "wall_seconds": round(time.monotonic() - began, 1), "scenarios": results,
     }
     args.out.mkdir(parents=True, exist_ok=True)
