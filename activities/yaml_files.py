@@ -1,6 +1,6 @@
 """YAML files as the policy and runbook loaders read them.
 
-Parsed with libyaml when PyYAML was built with it (the wheels are): the pure-Python parser took ~10 ms of the
+Parsed with libyaml when PyYAML was built with it (the wheels are): the pure-Python parser took ~5 ms of the
 worker's event loop for the runbook directory, once per incident (docs/performance.md). Same safe constructor,
 same documents, same error marks. `ParsedOnce` keeps a parse while the `versions` of its files stay the same."""
 
