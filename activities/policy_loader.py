@@ -3,7 +3,6 @@ and `incident policy check`."""
 
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 from temporalio import activity
 
@@ -23,15 +22,9 @@ class PolicyError(ValueError):
 def read_yaml(path: Path) -> object:
     """Parse a YAML file or raise PolicyError naming the file and line."""
     try:
-        return yaml_files.parse(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError([f"{path}: (file): not found"]) from None
-    except UnicodeDecodeError as exc:
-        raise PolicyError([f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise PolicyError([f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        return yaml_files.read(path)
+    except yaml_files.UnreadableFile as exc:
+        raise PolicyError([str(exc)]) from None
 
 
 def load_policy(directory: Path | str) -> Policy:

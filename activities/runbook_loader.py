@@ -4,7 +4,6 @@ activity; a broken file is reported, never fatal to an incident."""
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
 
@@ -24,17 +23,6 @@ class RunbookSet(BaseModel):
 
     def get(self, name: str) -> Runbook | None:
         return next((r for r in self.runbooks if r.name == name), None)
-
-
-def _read(path: Path) -> object:
-    try:
-        return yaml_files.parse(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ValueError(f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
 
 
 def resolve_executable(directory: Path, entry: str) -> Path:
@@ -74,7 +62,7 @@ def load_runbooks(directory: Path | str) -> RunbookSet:
     allow_path = directory / ALLOWLIST_FILE
     if allow_path.exists():
         try:
-            result.allowlist = Allowlist.model_validate(_read(allow_path) or {})
+            result.allowlist = Allowlist.model_validate(yaml_files.read(allow_path) or {})
         except ValueError as exc:
             lines = describe_errors(str(allow_path), exc) if isinstance(exc, ValidationError) else [str(exc)]
             result.problems.extend(lines)
@@ -82,7 +70,7 @@ def load_runbooks(directory: Path | str) -> RunbookSet:
         if path.name == ALLOWLIST_FILE:
             continue
         try:
-            runbook = Runbook.model_validate(_read(path))
+            runbook = Runbook.model_validate(yaml_files.read(path))
         except ValidationError as exc:
             result.problems.extend(describe_errors(str(path), exc))
             continue

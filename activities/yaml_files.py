@@ -2,7 +2,8 @@
 
 Parsed with libyaml when PyYAML was built with it (the wheels are): the pure-Python parser took ~5 ms of the
 worker's event loop for the runbook directory, once per incident (docs/performance.md). Same safe constructor,
-same documents, same error marks. `ParsedOnce` keeps a parse while the `versions` of its files stay the same."""
+same documents, same error marks. `read` turns every way a file can be unreadable into one problem line naming
+the file and where; `ParsedOnce` keeps a parse while the `versions` of its files stay the same."""
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,8 +16,23 @@ T = TypeVar("T")
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def parse(text: str) -> object:
-    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a safe loader (libyaml's when available)
+class UnreadableFile(ValueError):
+    """A file that is missing, unreadable, not UTF-8 or not YAML; the message is `file: where: what`."""
+
+
+def read(path: Path) -> object:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
+    except FileNotFoundError:
+        raise UnreadableFile(f"{path}: (file): not found") from None
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: (file): {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise UnreadableFile(f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
 
 
 def versions(paths: Iterable[Path]) -> tuple:

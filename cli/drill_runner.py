@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
+from activities import yaml_files
 from activities.policy_loader import PolicyError, load_policy
 from domain.drill import DrillRequest, Scenario, Scorecard, describe_scenario_errors, problems_with_policy
 from domain.incident import IncidentState
@@ -55,15 +55,9 @@ def load_scenario(path: Path) -> LoadedScenario:
     """Parse and validate one scenario file against the schema and its policy; ScenarioError lists every
     problem as `file: path: reason`."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError([f"{path}: (file): {exc.strerror or exc}"]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([f"{path}: byte {exc.start}: not UTF-8 text ({exc.reason})"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ScenarioError([f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        document = yaml_files.read(path)
+    except yaml_files.UnreadableFile as exc:
+        raise ScenarioError([str(exc)]) from None
     if not isinstance(document, dict):
         raise ScenarioError([f"{path}: (top): a scenario is a mapping with name, start, events, …"])
     try:
