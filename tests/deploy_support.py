@@ -1,5 +1,6 @@
 """Worker processes against the dev server, and reading their /metrics, for the deployment tests."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -8,6 +9,10 @@ from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from tests.conftest import free_port
 from tests.short_policy import write_short_policy
@@ -33,6 +38,24 @@ def start_worker(env: dict[str, str], log: Path, metrics_port: int | None = None
         env = {**env, "INCIDENTFLOW_METRICS_PORT": str(metrics_port)}
     return subprocess.Popen([sys.executable, "-m", "worker"], env=env, stdout=log.open("ab"),
                             stderr=subprocess.STDOUT)
+
+
+async def wait_for_pollers(client: Client, queue: str, workers: list[subprocess.Popen], timeout: float = 60) -> None:
+    """Until every worker process polls both the workflow and the activity task queue (identity is pid@host):
+    a worker still importing when the first incidents arrive would leave all of them to the others."""
+    wanted = {str(worker.pid) for worker in workers}
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        polling = []
+        for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+            answer = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=queue),
+                                         task_queue_type=kind))
+            polling.append({poller.identity.split("@")[0] for poller in answer.pollers})
+        if all(wanted <= pids for pids in polling):
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"workers {wanted} not all polling {queue}: {polling}"
+        await asyncio.sleep(0.2)
 
 
 def scrape(port: int) -> dict[tuple[str, frozenset], float]:

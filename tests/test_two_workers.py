@@ -10,7 +10,7 @@ import pytest
 from activities.channels import RecordingChannel
 from domain.decisions import Acknowledge, Resolve
 from domain.phases import Phase
-from tests.deploy_support import stack_env, start_worker
+from tests.deploy_support import stack_env, start_worker, wait_for_pollers
 from tests.helpers import start_incident, wait_for
 from workflows.incident import IncidentWorkflow
 
@@ -35,6 +35,7 @@ async def test_a_killed_worker_leaves_its_incidents_to_the_other(dev_server, dev
     first = start_worker(env, tmp_path / "first.log")
     second = start_worker(env, tmp_path / "second.log")
     try:
+        await wait_for_pollers(dev_client, queue, [first, second])
         handles = [await start_incident(dev_client, queue, title=f"Outage {n}", service=f"svc-{n}")
                    for n in range(INCIDENTS)]
         await asyncio.to_thread(wait_for, lambda: len(recorder.pages()) >= INCIDENTS, 40, "every primary page")
