@@ -5,7 +5,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError
 
 from domain.incident import IncidentState
@@ -32,3 +32,15 @@ async def read_states(client: Client, query: str) -> list[IncidentState]:
     executions = [e async for e in client.list_workflows(query)]
     answers = await asyncio.gather(*(read_state(client, e) for e in executions))
     return [s for s in answers if s is not None]
+
+
+async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run's history of one workflow, oldest first: a long incident continues as new runs
+    (domain/continuation.py), and each run's first event names the run before it."""
+    histories, run_id = [], None
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.insert(0, history)
+        run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+        if not run_id:
+            return histories

@@ -98,6 +98,9 @@ class IncidentStart(BaseModel):
     policy: Policy | None = Field(
         default=None, description="The policy snapshot taken by the starter (gateway, CLI) from the same policy "
                                   "files the worker reads; None: the workflow loads it (one activity more)")
+    continued: "IncidentContinuation | None" = Field(
+        default=None, description="Set only by the incident workflow itself when it continues as a new run: "
+                                  "the incident so far (the start fields above stay those of the declaration)")
 
     @model_validator(mode="after")
     def _drill_only(self) -> "IncidentStart":
@@ -197,3 +200,13 @@ class IncidentState(BaseModel):
         if open_items:
             lines.append(f"- checklist: {open_items} open")
         return "\n".join(lines)
+
+
+class IncidentContinuation(BaseModel):
+    """What a new run of an incident carries over from the run before it (continue-as-new)."""
+
+    state: IncidentState
+    dispatched_tiers: list[Tier] = Field(default=[], description="Tiers already paged or claimed by a planned page")
+
+
+IncidentStart.model_rebuild()

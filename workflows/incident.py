@@ -21,9 +21,10 @@ with workflow.unsafe.imports_passed_through():
     from domain import comms, decisions, messages, planner, snapshots
     from domain.alerts import AlertSnapshot, merge_snapshot
     from domain.compliance import postmortem_required
+    from domain.continuation import should_continue_as_new
     from domain.decisions import Decision, DecisionRejected, DecisionResult
     from domain.drill import policy_for_incident
-    from domain.incident import Escalation, IncidentStart, IncidentState, Page
+    from domain.incident import Escalation, IncidentContinuation, IncidentStart, IncidentState, Page
     from domain.lifecycle import new_incident
     from domain.notifications import Notification, NotificationKind, PageRequest, StepApproval
     from domain.phases import Phase
@@ -39,6 +40,7 @@ WORKFLOW_ID_PREFIX = "incident-"
 TIER_CLAIMED_WHEN_PLANNED = "tier-claimed-when-planned"  # workflow.patched ids (docs/upgrading.md)
 DRILL_MESSAGES_IN_TIMELINE = "drill-messages-in-timeline"
 VIEWS_FROM_ONE_WAITING_TASK = "views-from-one-waiting-task"
+CONTINUE_AS_NEW_WHEN_LONG = "continue-as-new-when-long"
 
 
 @workflow.defn
@@ -57,6 +59,7 @@ class IncidentWorkflow:
         self._view_sent: comms.IncidentView | None = None
         self._view_draining = False
         self._view_publisher: bool | None = None  # patched: one task that waits for each new view
+        self._view_task: asyncio.Task | None = None
         self._closing = False
         self._runbooks = RunbookCoordinator(self)
         self._recorded: tuple | None = None  # (phase, severity) last written to the ledger
@@ -64,23 +67,28 @@ class IncidentWorkflow:
         # Start-up side effects (declaration, room, runbooks) wait here until the first plan's page is
         # scheduled, so the page is the first activity the worker picks up (docs/performance.md).
         self._held: list | None = []
+        self._start_input: IncidentStart | None = None
+        self._may_continue_as_new = True  # False in runs that predate CONTINUE_AS_NEW_WHEN_LONG
 
     # ── main loop ────────────────────────────────────────────────────────────────────────────────
     @workflow.run
     async def run(self, start: IncidentStart) -> IncidentState:
         self.policy = policy_for_incident(snapshots.shared(await self._policy_snapshot(start)), start)
-        self.state = new_incident(self.policy, start, workflow.now())
-        self._policy_dir = start.policy_dir
-        self._publish_search_attributes()
-        self._send("declared", messages.declaration(self.policy, self.state), key="declared")
-        if not self.state.drill:
-            self._start(self._open_room())
+        self._start_input, self._policy_dir = start, start.policy_dir
+        if start.continued is not None:
+            self._resume(start.continued)
+        else:
+            self.state = new_incident(self.policy, start, workflow.now())
+            self._publish_search_attributes()
+            self._send("declared", messages.declaration(self.policy, self.state), key="declared")
+            if not self.state.drill:
+                self._start(self._open_room())
         for early in self._early_signals:
             if isinstance(early, AlertSnapshot):
                 self._apply_alerts(early)
             else:
                 self._apply_signal(early)
-        self._start(self._runbooks.load(start))
+        self._start(self._runbooks.load(start, report_problems=start.continued is None))
 
         while self.state.phase != Phase.CLOSED and not (self._drill_ended and self.state.drill):
             self._runbooks.consider()
@@ -103,7 +111,13 @@ class IncidentWorkflow:
             if plan.next_at is not None and plan.next_at <= workflow.now():
                 continue
             self._wake_at(plan.next_at)
-            await workflow.wait_condition(lambda: self._changed)
+            await workflow.wait_condition(lambda: self._changed or self._time_to_continue_as_new())
+            if not self._changed:
+                # Replaying a run from before this change, the marker is absent: wait as that run did.
+                if workflow.patched(CONTINUE_AS_NEW_WHEN_LONG):
+                    self._continue_as_new()
+                self._may_continue_as_new = False
+                await workflow.wait_condition(lambda: self._changed)
 
         self._publish_view()
         self._record_phase()
@@ -112,6 +126,32 @@ class IncidentWorkflow:
         await asyncio.gather(*self._tasks)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
+
+    # ── continue-as-new: a long history starts again from the state (domain/continuation.py) ───────
+    def _time_to_continue_as_new(self) -> bool:
+        if not self._may_continue_as_new:
+            return False
+        info = workflow.info()
+        quiet = (self._view_latest == self._view_sent and workflow.all_handlers_finished()
+                 and all(task.done() for task in self._tasks if task is not self._view_task))
+        return should_continue_as_new(info.get_current_history_length(), info.is_continue_as_new_suggested(),
+                                      quiet, self.state.drill)
+
+    def _continue_as_new(self) -> None:
+        for task in self._tasks:
+            if task.done():
+                task.result()  # a side effect that failed fails the incident, as it would at the end
+        carried = IncidentContinuation(state=self.state, dispatched_tiers=sorted(self._dispatched_tiers))
+        workflow.continue_as_new(self._start_input.model_copy(
+            update={"policy": self.policy, "alerts": [], "continued": carried}))
+
+    def _resume(self, carried: IncidentContinuation) -> None:
+        """The first task of a continued run: the incident as the previous run left it, nothing re-sent. Its
+        view was published (runs continue only when nothing is in flight) and its ledger row is current."""
+        self.state, self._dispatched_tiers, self._held = carried.state, set(carried.dispatched_tiers), None
+        self._recorded = (self.state.phase, self.state.severity)
+        if not self.state.drill:
+            self._view_latest = self._view_sent = comms.build_view(self.policy, self.state, workflow.now())
 
     @staticmethod
     async def _policy_snapshot(start: IncidentStart) -> Policy:
@@ -298,7 +338,7 @@ class IncidentWorkflow:
         if self._view_publisher is None:
             self._view_publisher = workflow.patched(VIEWS_FROM_ONE_WAITING_TASK)
             if self._view_publisher:
-                self._start(self._publish_views())
+                self._view_task = self._start(self._publish_views())
         if not self._view_publisher and not self._view_draining:
             self._view_draining = True
             self._start(self._drain_views())
@@ -357,11 +397,13 @@ class IncidentWorkflow:
         asyncio.ensure_future(fire())
         return flag
 
-    def _start(self, coroutine) -> None:
+    def _start(self, coroutine) -> asyncio.Task | None:
         if self._held is not None:
             self._held.append(coroutine)
-            return
-        self._tasks.append(asyncio.ensure_future(coroutine))
+            return None
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.append(task)
+        return task
 
     def _publish_search_attributes(self) -> None:
         values = (self.state.severity.value, self.state.service, self.state.phase.value)

@@ -258,7 +258,8 @@ class RunbookCoordinator:
     def state(self):
         return self.incident.state
 
-    async def load(self, start) -> None:
+    async def load(self, start, report_problems: bool = True) -> None:
+        """`report_problems`: False in a continued run, whose timeline already says what was skipped."""
         self.simulate = start.simulate.steps if (start.drill and start.simulate) else {}
         try:
             self.catalog = snapshots.shared(
@@ -266,7 +267,7 @@ class RunbookCoordinator:
         except ActivityError as exc:
             self.state.note(workflow.now(), "runbook", "incidentflow", f"runbooks not loaded: {exc.cause or exc}")
             return
-        if self.catalog.problems:
+        if self.catalog.problems and report_problems:
             self.state.note(workflow.now(), "runbook", "incidentflow",
                             "runbook files skipped: " + "; ".join(self.catalog.problems[:5]))
         if workflow.patched("runbook-load-wakes-loop"):  # incidents started before this change replay without it

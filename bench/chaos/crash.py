@@ -29,6 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from activities.channels import RecordingChannel
+from activities.incident_reader import run_histories
 from activities.policy_loader import load_policy
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
 from bench.stats import percentile
@@ -300,7 +301,8 @@ async def _catch_up(client: Client, ids: list[str], uptimes: UpTimes, report: Cr
     done_by: list[float] = [ready for ready, _ in restarts]
     for incident_id in ids:
         pending_since = None
-        async for event in client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_id).fetch_history_events():
+        events = [e for run in await run_histories(client, WORKFLOW_ID_PREFIX + incident_id) for e in run.events]
+        for event in events:
             at = event.event_time.ToNanoseconds() / 1e9
             if event.HasField("workflow_task_scheduled_event_attributes") and pending_since is None:
                 pending_since = at

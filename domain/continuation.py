@@ -1,0 +1,17 @@
+"""When an open incident's workflow starts again as a new run of itself (Temporal's continue-as-new).
+
+A worker without a cache (restarted, or a second worker taking over) replays an incident's whole history
+before it can act on it, and replay time grows with the history: ~0.4 ms per event on this project's
+reference machine, so 100 open incidents of ~500 events each kept a restarted worker busy for 15–20 s
+(docs/reliability.md, R1). A new run starts from the carried state with a history of a few events.
+"""
+
+# Events, not bytes: the replay cost follows the number of workflow tasks and activities. A declaration with
+# its first pages and messages takes ~60–90 events; this leaves room for a dozen reminder rounds.
+HISTORY_LIMIT = 200
+
+
+def should_continue_as_new(history_length: int, suggested: bool, quiet: bool, drill: bool) -> bool:
+    """Only at a quiet moment (nothing in flight: no activity, child runbook, update or unsent view), never
+    for a drill (its run is its record), and when the history is long or Temporal suggests it."""
+    return quiet and not drill and (suggested or history_length >= HISTORY_LIMIT)
