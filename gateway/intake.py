@@ -78,7 +78,7 @@ class AlertIntake:
         self.dispatcher = Dispatcher(outbox, self._send, self.reachability, metrics)
         self.dedup: Deduplicator[Ticket] = Deduplicator(window_seconds)
         self._generation: dict[str, int] = {}
-        self._runs_seen: set[str | None] = set()
+        self._ids_seen: set[str] = set()
 
     async def accept(self, group: AlertGroup) -> Answer:
         """Queue one alert-group snapshot and answer for it."""
@@ -209,9 +209,10 @@ class AlertIntake:
     def _started(self, handle: WorkflowHandle) -> bool:
         if self.connection.reports_started:
             return bool(getattr(handle._start_workflow_response, "started", False))
-        new_run = handle.result_run_id not in self._runs_seen
-        self._runs_seen.add(handle.result_run_id)
-        return new_run
+        # by workflow id, not run id: a long incident continues as new runs under its id (domain/continuation.py)
+        new = handle.id not in self._ids_seen
+        self._ids_seen.add(handle.id)
+        return new
 
     @staticmethod
     def _incident_id(handle: WorkflowHandle) -> str:

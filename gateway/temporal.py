@@ -46,7 +46,7 @@ class TemporalConnection:
                     )
                     info = await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=RPC_TIMEOUT)
                     # Real servers say whether signal-with-start started a run; the time-skipping test server
-                    # (no version) always says no, so the intake falls back to noticing new run ids.
+                    # (no version) always says no, so the intake falls back to noticing new workflow ids.
                     self.reports_started = bool(info.server_version)
                     self._client = client
                 except (RuntimeError, TimeoutError, OSError, RPCError) as exc:

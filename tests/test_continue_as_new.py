@@ -2,18 +2,21 @@
 replay, and nothing the responders would notice — no page or reminder sent twice or skipped, one timeline,
 decisions and queries by incident id as before."""
 
+import uuid
 from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 
 from activities.incident_reader import run_histories
 from domain import continuation
 from domain import decisions as d
 from domain.phases import Phase
 from domain.severity import Severity
+from tests.gateway_support import address_of, alertmanager_group, served
 from tests.helpers import running_worker, start_incident
 from tests.test_replay import load_history, stored_histories
 from worker import build_replayer
-from workflows.incident import IncidentWorkflow
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 
 async def replay_failures(histories) -> list[str]:
@@ -48,8 +51,8 @@ async def test_a_ten_hour_incident_continues_as_new_without_repeating_or_skippin
     reminders = [t.at for t in state.timeline if t.kind == "comms_reminder"]
     every = policy.incident.communication.internal_update_every
     assert len(reminders) >= 38
-    assert {b - a for a, b in zip(reminders, reminders[1:])} <= {every + timedelta(milliseconds=ms) for ms in
-                                                                 range(-50, 51)}, reminders
+    assert {b - a for a, b in pairwise(reminders)} <= {every + timedelta(milliseconds=ms) for ms in range(-50, 51)}, \
+        reminders
     assert [m["kind"] for m in sent if m["type"] == "message"].count("comms_reminder") == len(reminders)
     assert await replay_failures(runs_after) == []
 
@@ -65,6 +68,31 @@ async def test_runs_recorded_before_continue_as_new_replay_past_the_limit(time_e
         await time_env.sleep(timedelta(hours=2))
         runs = await run_histories(time_env.client, handle.id)
     assert len(runs) >= 2
+
+
+async def test_an_alert_for_a_continued_incident_lands_in_it_and_opens_nothing_new(time_env, recorder, task_queue):
+    group = alertmanager_group(f"group-{uuid.uuid4().hex}", fingerprints=("f1", "f2"))
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue) as gateway:
+            async with gateway.http() as http:
+                first = (await http.post("/webhooks/alertmanager", json=group)).json()
+                handle = time_env.client.get_workflow_handle_for(IncidentWorkflow.run,
+                                                                 WORKFLOW_ID_PREFIX + first["incident_id"])
+                await time_env.sleep(timedelta(hours=10))
+                assert len(await run_histories(time_env.client, handle.id)) >= 2
+                grown = alertmanager_group(group["groupKey"], fingerprints=("f1", "f2", "f3"))
+                again = await http.post("/webhooks/alertmanager", json=grown)
+                for _ in range(100):
+                    state = await handle.query(IncidentWorkflow.snapshot)
+                    if len(state.alerts) == 3:
+                        break
+                    await time_env.sleep(timedelta(seconds=1))
+            started = gateway.metric("incidentflow_gateway_incidents_started_total", source="alertmanager")
+    assert first["started"] is True
+    assert again.status_code == 200 and again.json()["incident_id"] == first["incident_id"], again.text
+    assert again.json()["started"] is False and started == 1
+    assert sorted(state.alerts) == ["f1", "f2", "f3"]
+    assert sorted(p["tier"] for p in recorder.pages()) == ["executive", "primary", "secondary", "tertiary"]
 
 
 def test_continue_only_when_quiet_long_and_not_a_drill():
