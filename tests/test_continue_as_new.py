@@ -14,6 +14,7 @@ from domain.phases import Phase
 from domain.severity import Severity
 from tests.gateway_support import address_of, alertmanager_group, served
 from tests.helpers import running_worker, start_incident
+from tests.test_gateway_alerts import _with_alerts, wait_for
 from tests.test_replay import load_history, stored_histories
 from worker import build_replayer
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
@@ -82,11 +83,7 @@ async def test_an_alert_for_a_continued_incident_lands_in_it_and_opens_nothing_n
                 assert len(await run_histories(time_env.client, handle.id)) >= 2
                 grown = alertmanager_group(group["groupKey"], fingerprints=("f1", "f2", "f3"))
                 again = await http.post("/webhooks/alertmanager", json=grown)
-                for _ in range(100):
-                    state = await handle.query(IncidentWorkflow.snapshot)
-                    if len(state.alerts) == 3:
-                        break
-                    await time_env.sleep(timedelta(seconds=1))
+                state = await wait_for(lambda: _with_alerts(time_env.client, first["incident_id"], 3), "third alert")
             started = gateway.metric("incidentflow_gateway_incidents_started_total", source="alertmanager")
     assert first["started"] is True
     assert again.status_code == 200 and again.json()["incident_id"] == first["incident_id"], again.text

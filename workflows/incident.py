@@ -63,7 +63,6 @@ class IncidentWorkflow:
         self._closing = False
         self._runbooks = RunbookCoordinator(self)
         self._recorded: tuple | None = None  # (phase, severity) last written to the ledger
-        self._policy_dir: str | None = None
         # Start-up side effects (declaration, room, runbooks) wait here until the first plan's page is
         # scheduled, so the page is the first activity the worker picks up (docs/performance.md).
         self._held: list | None = []
@@ -74,7 +73,7 @@ class IncidentWorkflow:
     @workflow.run
     async def run(self, start: IncidentStart) -> IncidentState:
         self.policy = policy_for_incident(snapshots.shared(await self._policy_snapshot(start)), start)
-        self._start_input, self._policy_dir = start, start.policy_dir
+        self._start_input = start
         if start.continued is not None:
             self._resume(start.continued)
         else:
@@ -434,7 +433,8 @@ class IncidentWorkflow:
         with contextlib.suppress(WorkflowAlreadyStartedError):  # a postmortem for this incident exists already
             await workflow.start_child_workflow(
                 PostmortemWorkflow.run,
-                PostmortemStart(state=state.model_copy(deep=True), policy=self.policy, policy_dir=self._policy_dir,
+                PostmortemStart(state=state.model_copy(deep=True), policy=self.policy,
+                                policy_dir=self._start_input.policy_dir,
                                 incident_workflow_id=workflow.info().workflow_id),
                 id=postmortem_workflow_id(state.id), parent_close_policy=ParentClosePolicy.ABANDON,
             )

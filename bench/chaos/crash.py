@@ -301,8 +301,7 @@ async def _catch_up(client: Client, ids: list[str], uptimes: UpTimes, report: Cr
     done_by: list[float] = [ready for ready, _ in restarts]
     for incident_id in ids:
         pending_since = None
-        events = [e for run in await run_histories(client, WORKFLOW_ID_PREFIX + incident_id) for e in run.events]
-        for event in events:
+        for event in (e for run in await run_histories(client, WORKFLOW_ID_PREFIX + incident_id) for e in run.events):
             at = event.event_time.ToNanoseconds() / 1e9
             if event.HasField("workflow_task_scheduled_event_attributes") and pending_since is None:
                 pending_since = at
