@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from bench.procstat import Usage, usage
-from cli.dev import dev_server_command, wait_for_port
+from cli.dev import dev_server_command, wait_for_port, wait_for_temporal
 from settings import PROJECT_DIR
 
 STARTUP_SECONDS = 90
@@ -103,7 +103,7 @@ class Stack:
     def start_server(self) -> None:
         command = self.server_options.command(self.dir, self.port, self.ui_port, self.metrics_port)
         process = self._spawn("temporal", command, self._env())
-        wait_for_port("127.0.0.1", self.port, STARTUP_SECONDS, process)
+        wait_for_temporal(self.port, STARTUP_SECONDS, process)
 
     def start_worker(self, policy_dir: Path | None = None) -> None:
         extra = {"INCIDENTFLOW_POLICY_DIR": str(policy_dir)} if policy_dir else {}

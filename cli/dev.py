@@ -55,6 +55,20 @@ def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Pope
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s")
 
 
+def wait_for_temporal(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Until the dev server on 127.0.0.1:`port` answers its health check: it listens a moment before its
+    frontend serves, and a client connecting then fails with "Frontend is not healthy yet"."""
+    deadline = time.monotonic() + timeout
+    wait_for_port("127.0.0.1", port, timeout, process)
+    while time.monotonic() < deadline:
+        check = subprocess.run([binary("temporal"), "operator", "cluster", "health", "--address", f"127.0.0.1:{port}"],
+                               capture_output=True, text=True, timeout=10)
+        if check.returncode == 0 and "SERVING" in check.stdout:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"Temporal on 127.0.0.1:{port} not healthy after {timeout:.0f}s")
+
+
 class Stack:
     """Child processes started in order and stopped in reverse; a crashed worker or gateway is restarted."""
 
@@ -108,7 +122,7 @@ def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_ga
     try:
         server = stack.start("temporal", dev_server_command(data_dir, temporal_port, ui_port), env,
                              data_dir / "temporal.log")
-        wait_for_port("127.0.0.1", temporal_port, 60, server)
+        wait_for_temporal(temporal_port, 60, server)
         stack.start("worker", [sys.executable, "-m", "worker"], env)
         restartable = {"worker"}
         if with_gateway:

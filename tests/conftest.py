@@ -88,14 +88,14 @@ def dev_server(tmp_path_factory):
     Yields its address, e.g. 127.0.0.1:41234. Needed for list/visibility, schedules and kill -9 tests."""
     import subprocess
 
-    from cli.dev import dev_server_command, wait_for_port
+    from cli.dev import dev_server_command, wait_for_temporal
 
     data_dir = tmp_path_factory.mktemp("temporal")
     port, ui_port = free_port(), free_port()
     log = open(data_dir / "temporal.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for_port("127.0.0.1", port, 60, process)
+        wait_for_temporal(port, 60, process)
         yield f"127.0.0.1:{port}"
     finally:
         process.terminate()

@@ -119,13 +119,13 @@ def private_dev_server(data_dir: Path):
     test modules leave behind without a worker would make those queries wait."""
     import subprocess
 
-    from cli.dev import dev_server_command, wait_for_port
+    from cli.dev import dev_server_command, wait_for_temporal
 
     port, ui_port = free_port(), free_port()
     with open(data_dir / "temporal.log", "wb") as log:
         process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_for_port("127.0.0.1", port, 60, process)
+            wait_for_temporal(port, 60, process)
             yield f"127.0.0.1:{port}"
         finally:
             process.terminate()

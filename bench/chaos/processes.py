@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.dev import dev_server_command, wait_for_port
+from cli.dev import dev_server_command, wait_for_temporal
 from tests.short_policy import write_short_policy
 
 
@@ -38,7 +38,7 @@ class DevServer:
         with open(self.data_dir / "temporal.log", "ab") as log:
             self.process = subprocess.Popen(dev_server_command(self.data_dir, self.port, self.ui_port), stdout=log,
                                             stderr=subprocess.STDOUT)
-        wait_for_port("127.0.0.1", self.port, 60, self.process)
+        wait_for_temporal(self.port, 60, self.process)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.process and self.process.poll() is None:
