@@ -5,33 +5,55 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.incident import IncidentState
 
 log = logging.getLogger(__name__)
 ANSWER_TIMEOUT = timedelta(seconds=5)
+QUERY_ATTEMPTS = 3
+# the server's deadline, or the client's `rpc_timeout` running out ("Timeout expired" comes as CANCELLED)
+UNANSWERED = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+
+
+async def query_snapshot(handle: WorkflowHandle, timeout: timedelta = ANSWER_TIMEOUT) -> IncidentState | None:
+    """The running incident's `snapshot`. A query that reaches a run in the moment it continues as new
+    (domain/continuation.py) may go unanswered; asked again, a handle without a run id reaches the new run.
+    Any other refusal (no such incident, no worker answering) is the caller's to report."""
+    from workflows.incident import IncidentWorkflow
+
+    for attempt in range(1, QUERY_ATTEMPTS):
+        try:
+            return await handle.query(IncidentWorkflow.snapshot, rpc_timeout=timeout)
+        except RPCError as exc:
+            if exc.status not in UNANSWERED:
+                raise
+            log.info("incident %s: query unanswered (attempt %d), asking again", handle.id, attempt)
+    return await handle.query(IncidentWorkflow.snapshot, rpc_timeout=timeout)
 
 
 async def read_state(client: Client, execution: WorkflowExecution) -> IncidentState | None:
     from workflows.incident import IncidentWorkflow
 
-    handle = client.get_workflow_handle_for(IncidentWorkflow.run, execution.id, run_id=execution.run_id)
+    # a running incident is asked through its latest run: the listed one may have continued as new meanwhile
+    run_id = execution.run_id if execution.status == WorkflowExecutionStatus.COMPLETED else None
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, execution.id, run_id=run_id)
     try:
         if execution.status == WorkflowExecutionStatus.COMPLETED:
             return await asyncio.wait_for(handle.result(), timeout=ANSWER_TIMEOUT.total_seconds())
         if execution.status == WorkflowExecutionStatus.RUNNING:
-            return await handle.query(IncidentWorkflow.snapshot, rpc_timeout=ANSWER_TIMEOUT)
+            return await query_snapshot(handle)
     except (RPCError, TimeoutError) as exc:
         log.warning("incident %s did not answer (%s); is a worker running?", execution.id, exc)
     return None
 
 
 async def read_states(client: Client, query: str) -> list[IncidentState]:
+    """One state per incident: visibility can list a run that just continued as new next to its successor."""
     executions = [e async for e in client.list_workflows(query)]
     answers = await asyncio.gather(*(read_state(client, e) for e in executions))
-    return [s for s in answers if s is not None]
+    return list({s.id: s for s in answers if s is not None}.values())
 
 
 async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:

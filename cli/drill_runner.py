@@ -18,6 +18,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.testing import WorkflowEnvironment
 
 from activities import yaml_files
+from activities.incident_reader import query_snapshot
 from activities.policy_loader import PolicyError, load_policy
 from domain.drill import DrillRequest, Scenario, Scorecard, describe_scenario_errors, problems_with_policy
 from domain.incident import IncidentState
@@ -207,7 +208,7 @@ async def _follow(incident: WorkflowHandle, shown: int, on_entry: Callable[[Inci
     from temporalio.service import RPCError
 
     try:
-        state = await incident.query(IncidentWorkflow.snapshot)
+        state = await query_snapshot(incident)
     except RPCError:
         return shown  # not started yet, or finishing
     if state is None:

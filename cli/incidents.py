@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from temporalio.client import WorkflowExecutionStatus
 
-from activities.incident_reader import read_states
+from activities.incident_reader import query_snapshot, read_states
 from cli.common import connect, fail, incident_handle, incident_id, print_json, run, workflow_id
 from cli.render import render_incident, render_list
 from domain import decisions as d
@@ -177,7 +177,7 @@ async def fetch_state(handle) -> IncidentState:
     description = await handle.describe()
     if description.status == WorkflowExecutionStatus.COMPLETED:
         return await handle.result()
-    state = await handle.query(IncidentWorkflow.snapshot)
+    state = await query_snapshot(handle)
     if state is None:
         fail(f"incident {incident_id(handle.id)} is still starting; try again in a moment")
     return state

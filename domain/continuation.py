@@ -8,10 +8,11 @@ reference machine, so 100 open incidents of ~500 events each kept a restarted wo
 
 # Events, not bytes: the replay cost follows the number of workflow tasks and activities. R1 (100 incidents,
 # 20 kills) was better with 80 (runs of ~90–150 events, escalations p99 8 s late) than with 200 (~210–255, p99
-# 26 s; one run each on a noisy machine), but at 80 a Sev0's start-up burst alone (~90 events) ends its first
-# run within a second, and a query that arrives as a run ends was lost on the time-skipping test server
-# (docs/reliability.md R1, sixth round). 200 stays until readers retry such a query.
-HISTORY_LIMIT = 200
+# 26 s; one run each on a noisy machine). 100 rather than 80: a Sev0's start-up burst alone is ~90 events, and
+# a run that continues within a second of its start only adds the ~15 events of a new run. Far below that (a
+# new run needs ~15 events to resume) every run would continue as soon as it started. Readers ask again when a
+# query reaches a run as it continues (activities/incident_reader.query_snapshot).
+HISTORY_LIMIT = 100
 
 
 def should_continue_as_new(history_length: int, suggested: bool, quiet: bool, drill: bool) -> bool:

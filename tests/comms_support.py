@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
 from activities.channels import RecordingChannel, build_channels
+from activities.incident_reader import query_snapshot
 from settings import Settings
 from tests.fakes.slack_api import TOKEN
 from worker import build_worker
@@ -73,7 +74,7 @@ def command_body(text: str, user: str, channel_name: str) -> str:
 
 async def snapshot(client, incident_id: str):
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
-    return await handle.query(IncidentWorkflow.snapshot)
+    return await query_snapshot(handle)
 
 
 async def eventually(check, what: str, timeout: float = 20.0):

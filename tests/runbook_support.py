@@ -9,6 +9,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 
+from activities.incident_reader import query_snapshot
 from activities.remediation import RemediationActivities
 from cli.fake_gameops import FakePrometheus, GameOps, create_admin_api, create_prometheus_api
 from domain.incident import Alert, IncidentStart, IncidentState
@@ -53,7 +54,7 @@ async def remediation_worker(client: Client, task_queue: str, recorder, endpoint
 
 async def terminate_all(client: Client, task_queue: str) -> None:
     for handle in STARTED.pop(task_queue, []):
-        state = await handle.query(IncidentWorkflow.snapshot)
+        state = await query_snapshot(handle)
         for run in state.runbooks if state else []:
             if run.workflow_id:
                 with contextlib.suppress(Exception):
@@ -85,7 +86,7 @@ async def wait_for(handle: WorkflowHandle, predicate, what: str, timeout: float 
     deadline = asyncio.get_running_loop().time() + timeout
     state = None
     while asyncio.get_running_loop().time() < deadline:
-        state = await handle.query(IncidentWorkflow.snapshot)
+        state = await query_snapshot(handle)
         if state is not None and predicate(state):
             return state
         await asyncio.sleep(0.1)

@@ -2,12 +2,13 @@
 replay, and nothing the responders would notice — no page or reminder sent twice or skipped, one timeline,
 decisions and queries by incident id as before."""
 
+import asyncio
 import uuid
 from collections import Counter
 from datetime import timedelta
 from itertools import pairwise
 
-from activities.incident_reader import run_histories
+from activities.incident_reader import query_snapshot, run_histories
 from domain import continuation
 from domain import decisions as d
 from domain.phases import Phase
@@ -69,6 +70,30 @@ async def test_runs_recorded_before_continue_as_new_replay_past_the_limit(time_e
         await time_env.sleep(timedelta(hours=2))
         runs = await run_histories(time_env.client, handle.id)
     assert len(runs) >= 2
+
+
+async def test_queries_that_reach_a_run_as_it_continues_are_answered(time_env, recorder, task_queue, monkeypatch):
+    """`incident show`, the REST API and the bots ask by incident id; a query that reaches a run in the moment it
+    continues as new must still get the incident's state (activities/incident_reader.query_snapshot). On the
+    time-skipping server such a query is never answered."""
+    monkeypatch.setattr(continuation, "HISTORY_LIMIT", 40)  # each incident continues right after its start-up
+    loop = asyncio.get_running_loop()
+
+    async def ask_all_along(handle) -> list[int]:
+        answers, until = [], loop.time() + 3
+        while loop.time() < until:
+            state = await query_snapshot(handle)
+            answers.append(len(state.timeline) if state else -1)
+        return answers
+
+    async with running_worker(time_env.client, task_queue, recorder):
+        handles = [await start_incident(time_env.client, task_queue, Severity.SEV1) for _ in range(8)]
+        answers = await asyncio.gather(*(ask_all_along(h) for h in handles))
+        runs = [await run_histories(time_env.client, h.id) for h in handles]
+    assert all(len(r) >= 2 for r in runs), [len(r) for r in runs]
+    for incident in answers:  # one timeline, growing, never an older run's; None only while still starting
+        started = [n for n in incident if n >= 0]
+        assert started and started == sorted(started) and -1 not in incident[incident.index(started[0]):]
 
 
 async def test_an_alert_for_a_continued_incident_lands_in_it_and_opens_nothing_new(time_env, recorder, task_queue):
