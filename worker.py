@@ -8,8 +8,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -118,6 +121,35 @@ def build_replayer() -> Replayer:
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=sandboxed_runner())
 
 
+async def release_sticky_queues(client: Client, task_queue: str, at_once: int = 20) -> int:
+    """A worker that died without shutting down (SIGKILL, OOM, node loss) leaves its sticky task queue behind:
+    while that queue had a poller in the last ~10 s the server keeps sending each of its workflows' next task
+    there, where it waits out the sticky schedule-to-start timeout before going to the task queue (R1: nearly
+    every task in the first seconds after a restart took that detour). A starting worker, before it polls,
+    sends every running workflow of its queue back to the task queue. Cost in a deployment of several workers:
+    the others' cached workflows take their next task from the task queue too (one replay each)."""
+    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    try:
+        executions = [e async for e in client.list_workflows(query)]
+    except RPCError as exc:
+        log.warning("running workflows not listed (%s): their first tasks may wait out the sticky timeout", exc)
+        return 0
+    gate = asyncio.Semaphore(at_once)
+
+    async def release(workflow_id: str, run_id: str) -> bool:
+        request = ResetStickyTaskQueueRequest(namespace=client.namespace,
+                                              execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id))
+        async with gate:
+            try:
+                await client.workflow_service.reset_sticky_task_queue(request, timeout=timedelta(seconds=5))
+                return True
+            except RPCError as exc:  # finished meanwhile, or the server is busy: the detour costs only time
+                log.info("sticky queue of %s not released: %s", workflow_id, exc)
+                return False
+
+    return sum(await asyncio.gather(*(release(e.id, e.run_id) for e in executions)))
+
+
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     policy = load_policy(settings.policy_dir)  # a broken policy never starts a worker silently
@@ -128,12 +160,14 @@ async def run_worker(settings: Settings | None = None) -> None:
     await sync_schedules(client, policy, settings.task_queue)
     channels = build_channels(settings.channels, settings.record_file, settings)
     worker = build_worker(client, settings.task_queue, channels)
+    released = await release_sticky_queues(client, settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    log.warning("worker ready: %s namespace=%s queue=%s channels=%s", settings.temporal_address,
-                settings.temporal_namespace, settings.task_queue, ",".join(settings.channels))
+    log.warning("worker ready: %s namespace=%s queue=%s channels=%s (%d running workflows sent to the task queue)",
+                settings.temporal_address, settings.temporal_namespace, settings.task_queue,
+                ",".join(settings.channels), released)
     async with worker, telemetry.serve(client, settings.task_queue):
         await stop.wait()
     log.warning("worker stopped")

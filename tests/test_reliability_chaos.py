@@ -3,16 +3,21 @@ bench/chaos/server_restart.py at a small size on a real dev server; the scripts 
 test pins the double page the chaos run found: a worker down past two deadlines for the same tier."""
 
 import asyncio
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import TimeoutType
 
+from activities.channels import RecordingChannel
 from bench.chaos import cold_update, crash, server_restart
 from cli.incidents import declare_incident
+from domain.decisions import Acknowledge
 from domain.incident import IncidentStart
 from domain.severity import Severity
 from tests.comms_support import eventually
-from tests.helpers import running_worker, start_incident
+from tests.deploy_support import stack_env, start_worker, wait_for_pollers
+from tests.helpers import running_worker, start_incident, wait_for
 from tests.short_policy import write_short_policy
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
@@ -46,6 +51,55 @@ async def test_acknowledgements_taken_by_cold_workers_with_a_fired_timer_keep_in
     report = await cold_update.run(trials=2, incidents=15, workdir=tmp_path)
     assert report["incidents"] == 30 and report["acknowledged"] == 30, report
     assert report["not_replaying"] == [], report
+
+
+async def test_a_restarted_worker_takes_the_next_tasks_without_the_dead_workers_sticky_detour(
+        dev_server, dev_client, tmp_path):
+    """SIGKILL leaves the worker's sticky queue behind: for ~10 s the server sends each incident's next task there,
+    where it waits out the sticky schedule-to-start timeout (R1: most tasks of the first seconds after a
+    restart). The restarted worker sends its queue's running workflows back to the task queue before it polls
+    (worker.release_sticky_queues): acknowledgements right after the restart (Slack buttons: a signal) reach it
+    with no task timing out on the way."""
+    env = stack_env(dev_server, tmp_path)
+    queue = env["INCIDENTFLOW_TASK_QUEUE"]
+    recorder = RecordingChannel(env["INCIDENTFLOW_RECORD_FILE"])
+    workers = [start_worker(env, tmp_path / "first.log")]
+    try:
+        await wait_for_pollers(dev_client, queue, workers)
+        handles = [await start_incident(dev_client, queue, title=f"Outage {n}", service=f"svc-{n}") for n in range(3)]
+        await asyncio.to_thread(wait_for, lambda: len(recorder.pages()) >= 3, 40, "every primary page")
+        for handle in handles:  # killed while idle: no task in flight to time out
+            await eventually(lambda h=handle: _idle(h), "the incident to wait on its timers")
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait()
+        workers.append(start_worker(env, tmp_path / "second.log"))
+        await wait_for_pollers(dev_client, queue, workers[1:])
+        for handle in handles:
+            await handle.signal(IncidentWorkflow.submit, Acknowledge(by="minsu"))
+        for handle in handles:
+            await eventually(lambda h=handle: _acknowledged(h), "the acknowledgement")
+        timeouts = [(handle.id, TimeoutType.Name(event.workflow_task_timed_out_event_attributes.timeout_type))
+                    for handle in handles async for event in handle.fetch_history_events()
+                    if event.HasField("workflow_task_timed_out_event_attributes")]
+        for handle in handles:
+            await handle.terminate("test over")
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=20)
+    assert "(3 running workflows sent to the task queue)" in (tmp_path / "second.log").read_text()
+    assert timeouts == [], timeouts
+
+
+async def _idle(handle) -> bool:
+    description = (await handle.describe()).raw_description
+    return not description.HasField("pending_workflow_task") and not description.pending_activities
+
+
+async def _acknowledged(handle) -> bool:
+    state = await handle.query(IncidentWorkflow.snapshot)
+    return state.acknowledged_by is not None
 
 
 async def _escalated(handle, count: int):
