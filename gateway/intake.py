@@ -139,6 +139,7 @@ class AlertIntake:
 
         client = await self.connection.client()
         generation = self._generation.get(group.key, 1)
+        asked_again = 0  # the generation whose start met a workflow completing under it
         while generation <= MAX_GENERATIONS:
             incident_id = generation_id(group.key, generation)
             # Temporal reads the start input only to start a workflow that does not exist yet. For the incident
@@ -161,6 +162,13 @@ class AlertIntake:
                     )
             except WorkflowAlreadyStartedError:
                 generation += 1  # that incident is closed: the firing opens the next one
+                continue
+            except RPCError as exc:
+                # it completed between the server finding it running and signalling it ("Completed workflow"):
+                # asked again, the closed incident answers "already started" and the firing opens the next one
+                if exc.status != RPCStatusCode.NOT_FOUND or asked_again == generation:
+                    raise
+                asked_again = generation
                 continue
             self._generation[group.key] = generation
             started = self._started(handle)

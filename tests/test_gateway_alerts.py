@@ -286,3 +286,50 @@ async def test_later_notifications_of_a_running_incident_skip_the_start_input_te
         state = await state_of(time_env.client, incident)
         assert set(state.alerts) == {"f1", "f2"} and state.severity.value == "sev1"
         await wait_for(lambda: _async(len(primary_pages(recorder, incident)) == 1), "the primary page")
+
+
+class CompletedUnderTheStart(Interceptor):
+    """The race the fuzz run met: a closing incident completes between the server finding it running and
+    signalling it, and signal-with-start answers NOT_FOUND "Completed workflow". Armed, the next start of the
+    given workflow id gets that answer (after the incident really completed)."""
+
+    def __init__(self) -> None:
+        self.armed_for: str | None = None
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        race = self
+
+        class Outbound(OutboundInterceptor):
+            async def start_workflow(self, input):
+                if input.id == race.armed_for:
+                    race.armed_for = None
+                    raise RPCError("Completed workflow", RPCStatusCode.NOT_FOUND, b"")
+                return await super().start_workflow(input)
+
+        return Outbound(next)
+
+
+async def test_a_firing_that_meets_its_incident_completing_opens_the_next_one(time_env, task_queue, recorder):
+    race = CompletedUnderTheStart()
+    key = f"group-{uuid.uuid4().hex}"
+    sev3 = {"alertname": "ShopLatencyHigh", "service": "shop"}  # sev3: closing needs no postmortem
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue, interceptors=[race]) as gateway:
+            async with gateway.http() as http:
+                opened = await http.post("/webhooks/alertmanager", json=alertmanager_group(key, **sev3))
+                incident = opened.json()["incident_id"]
+                await state_of(time_env.client, incident)
+                for kind in ("resolve", "close"):
+                    decision = {"kind": kind, "by": "jiyoung"}
+                    answer = await http.post(f"/api/incidents/{incident}/decisions", json=decision)
+                    assert answer.status_code == 200, answer.text
+                handle = time_env.client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident)
+                await wait_for(lambda: _completed(handle), "the closed incident's workflow to complete")
+                race.armed_for = WORKFLOW_ID_PREFIX + incident
+                refire = await http.post("/webhooks/alertmanager",
+                                         json=alertmanager_group(key, fingerprints=("x", "y", "z"), **sev3))
+        reopened = await state_of(time_env.client, f"{incident}-2")
+    assert race.armed_for is None  # the race happened
+    assert refire.status_code == 200, refire.text
+    assert refire.json()["incident_id"] == f"{incident}-2" and refire.json()["started"] is True
+    assert reopened.service == "shop" and set(reopened.alerts) == {"x", "y", "z"}
