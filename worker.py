@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.bounded import bounded
 from activities.channels import Channel, build_channels
 from activities.learning import LedgerActivities
 from activities.notify import NotificationActivities
@@ -134,20 +135,17 @@ async def release_sticky_queues(client: Client, task_queue: str, at_once: int = 
     except RPCError as exc:
         log.warning("running workflows not listed (%s): their first tasks may wait out the sticky timeout", exc)
         return 0
-    gate = asyncio.Semaphore(at_once)
-
     async def release(workflow_id: str, run_id: str) -> bool:
         request = ResetStickyTaskQueueRequest(namespace=client.namespace,
                                               execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id))
-        async with gate:
-            try:
-                await client.workflow_service.reset_sticky_task_queue(request, timeout=timedelta(seconds=5))
-                return True
-            except RPCError as exc:  # finished meanwhile, or the server is busy: the detour costs only time
-                log.info("sticky queue of %s not released: %s", workflow_id, exc)
-                return False
+        try:
+            await client.workflow_service.reset_sticky_task_queue(request, timeout=timedelta(seconds=5))
+            return True
+        except RPCError as exc:  # finished meanwhile, or the server is busy: the detour costs only time
+            log.info("sticky queue of %s not released: %s", workflow_id, exc)
+            return False
 
-    return sum(await asyncio.gather(*(release(e.id, e.run_id) for e in executions)))
+    return sum(await bounded(at_once, [lambda e=e: release(e.id, e.run_id) for e in executions]))
 
 
 async def run_worker(settings: Settings | None = None) -> None:

@@ -3,7 +3,7 @@ what the workers recorded."""
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import aiohttp
@@ -65,17 +65,6 @@ async def wait_for(tail: RecordTail, done: Callable[[], bool], timeout: float, w
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
         await asyncio.sleep(POLL_SECONDS)
         tail.poll()
-
-
-async def bounded(concurrency: int, jobs: list[Callable[[], Awaitable]]) -> list:
-    """Run the jobs with at most `concurrency` in flight; results in job order."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(job):
-        async with gate:
-            return await job()
-
-    return await asyncio.gather(*(one(job) for job in jobs))
 
 
 def gateway_request_buckets(stack: Stack, route: str) -> dict[float, float]:

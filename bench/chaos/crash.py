@@ -100,7 +100,7 @@ def _spread(values: list[float]) -> dict | None:
 # The goal's tolerance: an escalation due less than this before a kill and not fired by then counts as due
 # with no worker up (the killed worker was not yet late by the goal's measure; the restarted one is measured
 # from ready).
-KILL_GRACE_SECONDS = 2.0
+KILL_GRACE_SECONDS = GOAL_SECONDS
 
 
 class UpTimes:

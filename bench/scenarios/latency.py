@@ -8,6 +8,7 @@ until the last one's page was recorded."""
 import time
 import uuid
 
+from activities.bounded import bounded
 from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
@@ -70,7 +71,7 @@ async def _latencies(probe: Probe, samples: int, first: int) -> tuple[list[float
 async def _throughput(probe: Probe, send, done_at, count: int, concurrency: int, first: int, tail: RecordTail,
                       what: str) -> dict:
     began = time.time()
-    sent = await load.bounded(concurrency, [lambda n=n: send(n) for n in range(first, first + count)])
+    sent = await bounded(concurrency, [lambda n=n: send(n) for n in range(first, first + count)])
     keys = {key: at for at, key in sent}
     await load.wait_for(tail, lambda: all(done_at(k) is not None for k in keys), WAIT_SECONDS * 4, what)
     finished = {k: done_at(k) for k in keys}

@@ -11,6 +11,7 @@ import asyncio
 import time
 import uuid
 
+from activities.bounded import bounded
 from activities.policy_loader import load_policy
 from bench import load
 from bench.records import RecordTail
@@ -55,7 +56,7 @@ async def run(stack: Stack, size: str) -> dict:
         await asyncio.sleep(max(0.0, began + n / plan["rate"] - time.monotonic()))
         await start(incident_id)
 
-    await load.bounded(plan["concurrency"], [lambda n=n, i=i: paced(n, i) for n, i in enumerate(ids)])
+    await bounded(plan["concurrency"], [lambda n=n, i=i: paced(n, i) for n, i in enumerate(ids)])
     start_seconds = time.monotonic() - began
     tail = RecordTail(stack.record_file)
 
@@ -72,7 +73,7 @@ async def run(stack: Stack, size: str) -> dict:
         tail.poll()
     server1, worker1 = stack.usage("temporal"), stack.usage("worker")
     handles = [client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + i) for i in ids]
-    states = await load.bounded(plan["concurrency"], [lambda h=h: h.query(IncidentWorkflow.snapshot) for h in handles])
+    states = await bounded(plan["concurrency"], [lambda h=h: h.query(IncidentWorkflow.snapshot) for h in handles])
     by_id = {s.id: s for s in states if s is not None}
     lateness, initial = [], []
     for page in tail.pages():

@@ -15,6 +15,7 @@ from collections import Counter
 
 import httpx
 
+from activities.bounded import bounded
 from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
@@ -59,7 +60,7 @@ async def run(stack: Stack, size: str) -> dict:
                 answers.extend(await asyncio.gather(post(body), post(body)))
             return answers
 
-        return {"answers": [a for group in await load.bounded(plan["concurrency"] // 2,
+        return {"answers": [a for group in await bounded(plan["concurrency"] // 2,
                                                               [lambda g=g: group_sends(g) for g in groups])
                             for a in group]}
 
