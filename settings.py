@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     grafana_hmac_timestamp_header: str | None = Field(None, description="Header with the signed timestamp, if any")
     dedup_window_seconds: float = Field(60.0, description="Identical alert snapshots within it: no Temporal call")
     gateway_answer_within_ms: float = Field(
-        25.0, ge=0, description="A webhook waits this long for Temporal to take its queued notification; "
-                                "after that it is answered queued and delivered from the outbox")
+        25.0, ge=0, description="A webhook waits up to this long after its arrival (its outbox insert "
+                                "included) for Temporal to take its notification; after that it is answered "
+                                "queued and delivered from the outbox")
     # Communications (docs/communications.md). Without a Slack token the console channel stays the default.
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-…); enables the Slack channel")
     slack_signing_secret: SecretStr | None = Field(None, description="Verifies /slack/interactions and /slack/commands")

@@ -11,7 +11,7 @@ from domain.policy import Policy
 from gateway.dispatcher import LEASE
 from gateway.intake import AlertIntake
 from gateway.metrics import Metrics
-from gateway.outbox import OutboxStore
+from gateway.outbox import OutboxStore, outbox_url
 from gateway.temporal import TemporalConnection
 from observability import tracing
 from settings import Settings
@@ -23,7 +23,8 @@ class Gateway:
         self.metrics = Metrics()
         self.temporal = TemporalConnection(settings.temporal_address, settings.temporal_namespace,
                                            tracing.client_interceptors(settings, "incidentflow-gateway"))
-        self.outbox = OutboxStore(settings.database_url or default_url(settings.data_dir), LEASE)
+        ledger = settings.database_url or default_url(settings.data_dir)
+        self.outbox = OutboxStore(outbox_url(ledger), LEASE, moved_from=ledger)
         self.intake = AlertIntake(self.temporal, settings.task_queue, self.metrics, settings.dedup_window_seconds,
                                   self.outbox, settings.gateway_answer_within_ms / 1000, self.policy)
 

@@ -93,10 +93,11 @@ class AlertIntake:
         return await self._once(source, f"{key}/decision", f"{key}/{decision.kind}", row)
 
     async def _once(self, source: str, dedup_key: str, digest: str, row: NewRow) -> Answer:
+        answer_by = asyncio.get_running_loop().time() + self.answer_within
         ticket, shared = await self.dedup.run(dedup_key, digest, lambda: self._queue(row))
         if shared:
             self.metrics.dedup_hits.labels(source).inc()
-        delivery = await self._settled(ticket, dedup_key, digest)
+        delivery = await self._settled(ticket, dedup_key, digest, answer_by)
         if delivery is None:
             self.metrics.queued_answers.labels(source).inc()
         return Answer(delivery=delivery, duplicate=shared, predicted=ticket.predicted)
@@ -105,13 +106,14 @@ class AlertIntake:
         await self.reachability.ensure()
         return await self.dispatcher.enqueue(row, generation_id(row.key, self._generation.get(row.key, 1)))
 
-    async def _settled(self, ticket: Ticket, dedup_key: str, digest: str) -> Delivery | None:
-        """What Temporal did with the ticket's row, if it did within the answer budget; None: still queued.
-        A failed delivery is answered as an error (and its row withdrawn) only while nobody was told yet
-        that it is accepted."""
+    async def _settled(self, ticket: Ticket, dedup_key: str, digest: str, answer_by: float) -> Delivery | None:
+        """What Temporal did with the ticket's row, if it did by `answer_by` (the answer budget counts from the
+        notification's arrival, so a slow insert is not waited for twice); None: still queued. A failed delivery
+        is answered as an error (and its row withdrawn) only while nobody was told yet that it is accepted."""
         watched = [ticket.delivered] if ticket.answered else [ticket.delivered, ticket.failed]
-        if not any(f.done() for f in watched) and self.answer_within > 0:
-            await asyncio.wait(watched, timeout=self.answer_within, return_when=asyncio.FIRST_COMPLETED)
+        remaining = answer_by - asyncio.get_running_loop().time()
+        if not any(f.done() for f in watched) and remaining > 0:
+            await asyncio.wait(watched, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         if ticket.delivered.done():
             ticket.answered = True
             return ticket.delivered.result()

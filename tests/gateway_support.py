@@ -14,6 +14,7 @@ import uvicorn
 
 from activities.ledger_schema import gateway_outbox
 from gateway.app import create_app
+from gateway.outbox import outbox_url
 from settings import Settings
 from tests.conftest import free_port
 
@@ -52,6 +53,10 @@ class ServedGateway:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
 
+    @property
+    def outbox_url(self) -> str:
+        return outbox_url(self.settings.database_url)
+
     def metric(self, name: str, **labels: str) -> float:
         value = self.app.state.gateway.metrics.registry.get_sample_value(name, labels)
         return value or 0.0
@@ -75,7 +80,7 @@ def served(temporal_address: str, task_queue: str, interceptors=(), **overrides)
 
 
 def outbox_rows(url: str) -> list[dict]:
-    """Every row of a gateway's outbox (`ServedGateway.settings.database_url`), oldest first."""
+    """Every row of the outbox database at `url` (a gateway's: `ServedGateway.outbox_url`), oldest first."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:

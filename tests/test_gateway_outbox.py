@@ -9,15 +9,22 @@ until the test opens it: the honest way to make Temporal slower than the answer 
 server accepts a signal-with-start without any worker, so a stopped worker would not slow anything)."""
 
 import asyncio
+import sqlite3
 import threading
+import time
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from temporalio.client import Interceptor, OutboundInterceptor
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.ledger import make_engine
+from activities.ledger_migrations import migrate
 from activities.ledger_schema import gateway_outbox
 from gateway.mapping import incident_key
+from gateway.outbox import outbox_url
 from tests.gateway_support import address_of, alertmanager_group, outbox_rows, served
 from tests.helpers import running_worker
 from tests.test_gateway_alerts import exists, primary_pages, state_of, wait_for
@@ -105,7 +112,7 @@ async def test_slow_temporal_answers_queued_and_the_incident_then_opens_with_its
                 await wait_for(lambda: _async(len(primary_pages(recorder, expected)) == 1), "the primary page")
                 state = await state_of(time_env.client, expected)
                 assert set(state.alerts) == {"f1", "f2"} and state.source == "alertmanager"
-                await wait_for(lambda: _async(outbox_rows(gateway.settings.database_url) == []), "an empty outbox")
+                await wait_for(lambda: _async(outbox_rows(gateway.outbox_url) == []), "an empty outbox")
                 metrics = (await http.get("/metrics")).text
                 assert "incidentflow_gateway_outbox_depth 0.0" in metrics
                 assert "incidentflow_gateway_outbox_oldest_age_seconds 0.0" in metrics
@@ -114,34 +121,118 @@ async def test_slow_temporal_answers_queued_and_the_incident_then_opens_with_its
     assert len(primary_pages(recorder, expected)) == 1
 
 
-async def test_rows_left_by_a_stopped_gateway_are_delivered_by_the_next_one(time_env, task_queue, recorder, tmp_path):
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    groups = [alertmanager_group(f"group-{uuid.uuid4().hex}") for _ in range(3)]
-    incidents = [incident_key("alertmanager", g["groupKey"]) for g in groups]
-    never = SlowTemporal()  # Temporal never answers this gateway before it stops
-    with served(address_of(time_env.client), task_queue, interceptors=[never], database_url=url,
+@contextmanager
+def write_locked(url: str, seconds: float | None = None):
+    """Another connection holding the SQLite database's write lock (as a busy worker writing the ledger does),
+    for `seconds` or until the block ends."""
+    conn = sqlite3.connect(sa.make_url(url).database, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(seconds, conn.rollback) if seconds is not None else None
+    if release is not None:
+        release.start()
+    try:
+        yield
+    finally:
+        if release is not None:
+            release.join()
+        else:
+            conn.rollback()
+        conn.close()
+
+
+async def test_a_worker_writing_the_sqlite_ledger_does_not_hold_up_webhooks(time_env, task_queue, recorder,
+                                                                            tmp_path):
+    """On SQLite the outbox has a file of its own: one writer per file, and the ledger's is the worker's."""
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    migrate(make_engine(ledger))
+    group = alertmanager_group(f"group-{uuid.uuid4().hex}")
+    expected = incident_key("alertmanager", group["groupKey"])
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue, database_url=ledger) as gateway, write_locked(ledger):
+            async with gateway.http() as http:
+                answer = await asyncio.wait_for(http.post("/webhooks/alertmanager", json=group), 10)
+            assert answer.status_code == 200, answer.text
+            assert (answer.json()["status"], answer.json()["incident_id"]) == ("accepted", expected)
+            await wait_for(lambda: _async(len(primary_pages(recorder, expected)) == 1), "the primary page")
+
+
+async def test_the_answer_budget_counts_from_arrival_when_the_outbox_is_slow_to_write(time_env, task_queue, recorder):
+    slow = SlowTemporal()
+    group = alertmanager_group(f"group-{uuid.uuid4().hex}")
+    expected = incident_key("alertmanager", group["groupKey"])
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue, interceptors=[slow],
+                    gateway_answer_within_ms=1000) as gateway:
+            async with gateway.http() as http:
+                with write_locked(gateway.outbox_url, seconds=1.0):
+                    began = time.monotonic()
+                    answer = await http.post("/webhooks/alertmanager", json=group)
+                    took = time.monotonic() - began
+            assert answer.status_code == 200 and answer.json()["queued"] is True, answer.text
+            # the insert waited out the lock (~1 s), which used up the budget: not another second on top
+            assert 0.9 < took < 1.6, took
+            slow.open()
+            await wait_for(lambda: _async(len(primary_pages(recorder, expected)) == 1), "the primary page")
+
+
+async def _queued_by_a_gateway_that_stops(time_env, task_queue, ledger: str, groups: list[dict]) -> list[dict]:
+    """Each group's notification answered `queued` by a gateway Temporal never answers before it stops."""
+    never = SlowTemporal()
+    with served(address_of(time_env.client), task_queue, interceptors=[never], database_url=ledger,
                 gateway_answer_within_ms=ANSWER_MS) as first:
         async with first.http() as http:
             for group in groups:
                 answer = await http.post("/webhooks/alertmanager", json=group)
                 assert answer.json()["queued"] is True, answer.text
-    left = outbox_rows(url)
+    return outbox_rows(outbox_url(ledger))
+
+
+async def _delivered_by_the_next_gateway(time_env, task_queue, recorder, ledger: str, incidents: list[str]) -> None:
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue, database_url=ledger):  # no webhook: it delivers
+            for incident in incidents:
+                await wait_for(lambda i=incident: _async(len(primary_pages(recorder, i)) == 1), f"{incident}'s page")
+            await wait_for(lambda: _async(outbox_rows(outbox_url(ledger)) == []), "an empty outbox")
+    for incident in incidents:
+        assert len(primary_pages(recorder, incident)) == 1
+
+
+async def test_rows_left_by_a_stopped_gateway_are_delivered_by_the_next_one(time_env, task_queue, recorder, tmp_path):
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    groups = [alertmanager_group(f"group-{uuid.uuid4().hex}") for _ in range(3)]
+    incidents = [incident_key("alertmanager", g["groupKey"]) for g in groups]
+    left = await _queued_by_a_gateway_that_stops(time_env, task_queue, ledger, groups)
     assert [r["key"] for r in left] == incidents
     assert all(r["claimed_by"] is None for r in left)  # a stopping gateway hands its rows over
     # …and one of them as a crashed gateway leaves it: still claimed, its lease run out
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(outbox_url(ledger))
     with engine.begin() as conn:
         conn.execute(gateway_outbox.update().where(gateway_outbox.c.id == left[0]["id"])
                      .values(claimed_by="crashed-replica", claimed_until=left[0]["queued_at"]))
     engine.dispose()
+    await _delivered_by_the_next_gateway(time_env, task_queue, recorder, ledger, incidents)
 
-    async with running_worker(time_env.client, task_queue, recorder):
-        with served(address_of(time_env.client), task_queue, database_url=url):  # no webhook: it starts delivering
-            for incident in incidents:
-                await wait_for(lambda i=incident: _async(len(primary_pages(recorder, i)) == 1), f"{incident}'s page")
-            await wait_for(lambda: _async(outbox_rows(url) == []), "an empty outbox")
-    for incident in incidents:
-        assert len(primary_pages(recorder, incident)) == 1
+
+async def test_rows_an_older_gateway_left_in_the_sqlite_ledger_are_moved_to_the_outbox_file_and_delivered(
+        time_env, task_queue, recorder, tmp_path):
+    """Before the outbox had a SQLite file of its own its rows lived in the ledger's (`gateway_outbox`,
+    migration 4): what a gateway of that version accepted and left must not be lost by the upgrade."""
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    groups = [alertmanager_group(f"group-{uuid.uuid4().hex}") for _ in range(2)]
+    incidents = [incident_key("alertmanager", g["groupKey"]) for g in groups]
+    left = await _queued_by_a_gateway_that_stops(time_env, task_queue, ledger, groups)
+    old = make_engine(ledger)
+    migrate(old)  # the ledger as the worker keeps it, with the outbox table of migration 4
+    with old.begin() as conn:
+        conn.execute(gateway_outbox.insert(), [{**r, "id": None} for r in left])
+    old.dispose()
+    Path(sa.make_url(outbox_url(ledger)).database).unlink()  # that version had no outbox file
+    for suffix in ("-wal", "-shm"):
+        Path(sa.make_url(outbox_url(ledger)).database + suffix).unlink(missing_ok=True)
+    assert [r["key"] for r in outbox_rows(ledger)] == incidents
+
+    await _delivered_by_the_next_gateway(time_env, task_queue, recorder, ledger, incidents)
+    assert outbox_rows(ledger) == []  # moved, not left to be delivered again
 
 
 async def test_snapshots_queued_behind_a_slow_delivery_coalesce_into_one_call_with_the_newest_alerts(
@@ -172,7 +263,7 @@ async def test_snapshots_queued_behind_a_slow_delivery_coalesce_into_one_call_wi
                     return state if len(state.alerts) == 4 else None
 
                 state = await wait_for(newest_alerts, "the newest snapshot's alerts")
-                await wait_for(lambda: _async(outbox_rows(gateway.settings.database_url) == []), "an empty outbox")
+                await wait_for(lambda: _async(outbox_rows(gateway.outbox_url) == []), "an empty outbox")
             assert {f: a.status for f, a in state.alerts.items()} == {
                 "f1": "resolved", "f2": "firing", "f3": "firing", "f4": "firing"}
             assert len(slow.calls) == 2 < len(snapshots)  # the held one, then one for the three queued behind it
@@ -193,7 +284,7 @@ async def test_a_delivery_failing_while_its_request_waits_is_withdrawn_and_the_r
             async with gateway.http() as http:
                 failed = await http.post("/webhooks/alertmanager", json=group)
                 assert failed.status_code == 503 and failed.headers["Retry-After"] == "10", failed.text
-                assert outbox_rows(gateway.settings.database_url) == []
+                assert outbox_rows(gateway.outbox_url) == []
                 retried = await http.post("/webhooks/alertmanager", json=group)  # not a duplicate: forgotten
             assert retried.status_code == 200, retried.text
             assert retried.json() == {"status": "accepted", "incident_id": incident, "started": True,

@@ -181,7 +181,7 @@ async def test_unreachable_temporal_is_503_and_the_retry_goes_through(time_env, 
     assert answer.headers["Retry-After"] == "10"
     assert "is unreachable; retry later" in answer.json()["detail"]
     assert dead.metric("incidentflow_gateway_rejects_total", reason="temporal_unavailable") == 2
-    assert outbox_rows(dead.settings.database_url) == []  # refused: nothing queued to be delivered later
+    assert outbox_rows(dead.outbox_url) == []  # refused: nothing queued to be delivered later
     await assert_no_workflow(time_env.client, "alertmanager", group["groupKey"])
     # nothing was remembered as seen: the same snapshot, retried once Temporal is there, opens the incident
     with served(address_of(time_env.client), task_queue) as alive:
@@ -251,7 +251,7 @@ async def test_temporal_going_away_after_connecting_is_503(tmp_path, task_queue)
                 gone = await http.post("/webhooks/alertmanager", json=fresh_group())
                 assert gone.status_code == 503, gone.text
                 assert gone.json()["detail"].endswith("is unreachable; retry later")
-                assert outbox_rows(gateway.settings.database_url) == []  # the outbox absorbs slowness, not outages
+                assert outbox_rows(gateway.outbox_url) == []  # the outbox absorbs slowness, not outages
     finally:
         if server is not None:
             server.__exit__(None, None, None)
