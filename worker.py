@@ -2,16 +2,21 @@
 
 import asyncio
 import logging
+import os
+import secrets
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, ResetStickyTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -42,6 +47,8 @@ WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWork
 WORKFLOW_TASK_SLOTS = 8
 # Pure, deterministic modules shared with activities: imported once, not re-imported per workflow run.
 PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "yaml", "activities", "settings")
+WORKER_DIED = "WorkerDied"  # the failure a starting worker gives an activity attempt that died with its worker
+DEAD_ATTEMPT_RETRY_DELAY = timedelta(milliseconds=100)
 
 
 async def connect(settings: Settings | None = None, **options) -> Client:
@@ -122,30 +129,89 @@ def build_replayer() -> Replayer:
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=sandboxed_runner())
 
 
-async def release_sticky_queues(client: Client, task_queue: str, at_once: int = 20) -> int:
+async def running_executions(client: Client, task_queue: str) -> list[WorkflowExecution]:
+    """The running workflows of the queue (empty, with a warning, when visibility does not answer)."""
+    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    try:
+        return [WorkflowExecution(workflow_id=e.id, run_id=e.run_id) async for e in client.list_workflows(query)]
+    except RPCError as exc:
+        log.warning("running workflows not listed (%s): a dead worker's tasks and activity attempts wait out "
+                    "their timeouts", exc)
+        return []
+
+
+async def release_sticky_queues(client: Client, executions: Sequence[WorkflowExecution], at_once: int = 20) -> int:
     """A worker that died without shutting down (SIGKILL, OOM, node loss) leaves its sticky task queue behind:
     while that queue had a poller in the last ~10 s the server keeps sending each of its workflows' next task
     there, where it waits out the sticky schedule-to-start timeout before going to the task queue (R1: nearly
     every task in the first seconds after a restart took that detour). A starting worker, before it polls,
     sends every running workflow of its queue back to the task queue. Cost in a deployment of several workers:
     the others' cached workflows take their next task from the task queue too (one replay each)."""
-    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
-    try:
-        executions = [e async for e in client.list_workflows(query)]
-    except RPCError as exc:
-        log.warning("running workflows not listed (%s): their first tasks may wait out the sticky timeout", exc)
-        return 0
-    async def release(workflow_id: str, run_id: str) -> bool:
-        request = ResetStickyTaskQueueRequest(namespace=client.namespace,
-                                              execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id))
+    async def release(execution: WorkflowExecution) -> bool:
+        request = ResetStickyTaskQueueRequest(namespace=client.namespace, execution=execution)
         try:
             await client.workflow_service.reset_sticky_task_queue(request, timeout=timedelta(seconds=5))
             return True
         except RPCError as exc:  # finished meanwhile, or the server is busy: the detour costs only time
-            log.info("sticky queue of %s not released: %s", workflow_id, exc)
+            log.info("sticky queue of %s not released: %s", execution.workflow_id, exc)
             return False
 
-    return sum(await bounded(at_once, [lambda e=e: release(e.id, e.run_id) for e in executions]))
+    return sum(await bounded(at_once, [lambda e=e: release(e) for e in executions]))
+
+
+def process_identity() -> str:
+    """pid@host/nonce, this worker's identity in Temporal: the nonce tells a restarted worker from the one that
+    died before it even when both got the same pid (pid 1 in a container)."""
+    return f"{os.getpid()}@{socket.gethostname()}/{secrets.token_hex(4)}"
+
+
+def died_on_this_host(identity: str, mine: str) -> bool:
+    """Whether a worker identity (pid@host, with or without a nonce) names a process of this host that is gone:
+    its pid runs no more, or is ours while the identity is not. A live process, another host or a foreign
+    identity format: not dead as far as we can tell."""
+    pid, _, rest = identity.partition("@")
+    my_pid, _, my_rest = mine.partition("@")
+    if identity == mine or not pid.isdigit() or rest.partition("/")[0] != my_rest.partition("/")[0]:
+        return False
+    if pid == my_pid:
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
+async def retry_attempts_of_dead_workers(client: Client, executions: Sequence[WorkflowExecution], identity: str,
+                                         at_once: int = 20) -> int:
+    """An activity attempt that died with its worker (a page half sent, a ledger write) is retried by Temporal
+    only once its heartbeat timeout (DELIVERY: 5 s) or start-to-close timeout (a ledger write: 30 s) runs out.
+    A starting worker fails each attempt that a dead worker process of this host had started, so the retry
+    policy schedules the next one now (R1: a page in flight at a kill arrived 4 s after the restart). Attempts
+    of live workers and of other hosts are left alone. Returns how many attempts were failed."""
+    async def retry(execution: WorkflowExecution) -> int:
+        request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=execution)
+        failed = 0
+        try:
+            description = await client.workflow_service.describe_workflow_execution(
+                request, timeout=timedelta(seconds=5))
+            for pending in description.pending_activities:
+                if (pending.state != PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                        or not died_on_this_host(pending.last_worker_identity, identity)):
+                    continue
+                handle = client.get_async_activity_handle(workflow_id=execution.workflow_id,
+                                                          run_id=execution.run_id, activity_id=pending.activity_id)
+                await handle.fail(ApplicationError(
+                    f"worker {pending.last_worker_identity} died during attempt {pending.attempt}",
+                    type=WORKER_DIED, next_retry_delay=DEAD_ATTEMPT_RETRY_DELAY), rpc_timeout=timedelta(seconds=5))
+                failed += 1
+        except RPCError as exc:  # finished or timed out meanwhile: Temporal retries it on its own
+            log.info("activity attempts of %s not retried: %s", execution.workflow_id, exc)
+        return failed
+
+    return sum(await bounded(at_once, [lambda e=e: retry(e) for e in executions]))
 
 
 async def run_worker(settings: Settings | None = None) -> None:
@@ -154,11 +220,13 @@ async def run_worker(settings: Settings | None = None) -> None:
     from observability.telemetry import WorkerTelemetry
 
     telemetry = WorkerTelemetry(settings)  # /metrics and tracing (docs/deploy.md)
-    client = await connect(settings, **telemetry.connect_options())
+    identity = process_identity()
+    client = await connect(settings, identity=identity, **telemetry.connect_options())
     await sync_schedules(client, policy, settings.task_queue)
     channels = build_channels(settings.channels, settings.record_file, settings)
     worker = build_worker(client, settings.task_queue, channels)
-    released = await release_sticky_queues(client, settings.task_queue)
+    executions = await running_executions(client, settings.task_queue)
+    released = await release_sticky_queues(client, executions)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -167,6 +235,10 @@ async def run_worker(settings: Settings | None = None) -> None:
                 settings.temporal_address, settings.temporal_namespace, settings.task_queue,
                 ",".join(settings.channels), released)
     async with worker, telemetry.serve(client, settings.task_queue):
+        # while polling: the describes would hold up the replays the restart is waiting for
+        retried = await retry_attempts_of_dead_workers(client, executions, identity)
+        if retried:
+            log.warning("%d activity attempts of a dead worker retried now instead of at their timeouts", retried)
         await stop.wait()
     log.warning("worker stopped")
 

@@ -15,7 +15,7 @@ from cli.incidents import declare_incident
 from domain.decisions import Acknowledge
 from domain.incident import IncidentStart
 from domain.severity import Severity
-from tests.comms_support import eventually
+from tests.comms_support import PD_KEY, eventually
 from tests.deploy_support import stack_env, start_worker, wait_for_pollers
 from tests.helpers import running_worker, start_incident, wait_for
 from tests.short_policy import write_short_policy
@@ -90,6 +90,48 @@ async def test_a_restarted_worker_takes_the_next_tasks_without_the_dead_workers_
                 worker.wait(timeout=20)
     assert "(3 running workflows sent to the task queue)" in (tmp_path / "second.log").read_text()
     assert timeouts == [], timeouts
+
+
+async def test_a_page_in_flight_when_its_worker_dies_is_retried_by_the_restarted_worker_at_once(
+        dev_server, dev_client, tmp_path, pagerduty):
+    """A page whose worker is SIGKILLed while PagerDuty has not answered yet is lost with that attempt; Temporal
+    would retry it after DELIVERY's 5 s heartbeat timeout (R1: a page arrived 4 s after the restart). The
+    restarted worker fails the dead worker's attempt itself (worker.retry_attempts_of_dead_workers), so the
+    second attempt follows the restart, and says why it was retried."""
+    env = stack_env(dev_server, tmp_path, INCIDENTFLOW_PAGERDUTY_EVENTS_URL=pagerduty.events_url,
+                    INCIDENTFLOW_PAGERDUTY_ROUTING_KEY=PD_KEY)
+    queue = env["INCIDENTFLOW_TASK_QUEUE"]
+    pagerduty.hold_next()
+    workers = [start_worker(env, tmp_path / "first.log")]
+    try:
+        await wait_for_pollers(dev_client, queue, workers)
+        handle = await start_incident(dev_client, queue, title="Login failures", service="auth")
+        await eventually(lambda: pagerduty.held, "the primary page to reach PagerDuty")
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait()
+        workers.append(start_worker(env, tmp_path / "second.log"))
+        await wait_for_pollers(dev_client, queue, workers[1:])
+        primary = f"{handle.id.removeprefix(WORKFLOW_ID_PREFIX)}/primary"
+        await eventually(lambda: primary in pagerduty.alerts(), "the primary page after the restart", timeout=30)
+        events = [event async for event in handle.fetch_history_events()]
+        await handle.terminate("test over")
+    finally:
+        pagerduty.release()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=20)
+    pages = {e.event_id for e in events if e.HasField("activity_task_scheduled_event_attributes")
+             and e.activity_task_scheduled_event_attributes.activity_type.name == "page_responder"}
+    started = [e.activity_task_started_event_attributes for e in events
+               if e.HasField("activity_task_started_event_attributes")
+               and e.activity_task_started_event_attributes.scheduled_event_id == min(pages)]
+    assert [s.attempt for s in started] == [2]
+    failure = started[0].last_failure
+    assert failure.application_failure_info.type == "WorkerDied", failure
+    assert f"worker {workers[0].pid}@" in failure.message
+    assert "1 activity attempts of a dead worker retried" in (tmp_path / "second.log").read_text()
+    assert pagerduty.alerts()[primary] == ["trigger"]
 
 
 async def _idle(handle) -> bool:

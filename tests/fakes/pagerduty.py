@@ -1,6 +1,9 @@
 """A fake PagerDuty Events API v2 (`POST /v2/enqueue`) on loopback. Like PagerDuty it folds events with the
-same dedup_key into one alert; it records every request and can answer the next ones with 429/500."""
+same dedup_key into one alert; it records every request and can answer the next ones with 429/500, or hold the
+next one unanswered (a caller that dies waiting)."""
 
+import asyncio
+import threading
 import time
 from dataclasses import dataclass
 
@@ -24,6 +27,9 @@ class FakePagerDuty(FakeApi):
         self.events: list[Event] = []
         self.faults: list[tuple[int, int | None, bool]] = []  # (status, retry_after, after_effect)
         self.outage: tuple[int, int | None] | None = None  # while set: every event answered (status, retry_after)
+        self.holding = 0  # the next this many events get no answer until `release()`
+        self.held: list[Event] = []
+        self.released = threading.Event()
         self.app = FastAPI()
         self.app.add_api_route("/v2/enqueue", self._enqueue, methods=["POST"])
         self.serve()
@@ -34,6 +40,12 @@ class FakePagerDuty(FakeApi):
 
     def fail_next(self, status: int, retry_after: int | None = None, after_effect: bool = False) -> None:
         self.faults.append((status, retry_after, after_effect))
+
+    def hold_next(self, count: int = 1) -> None:
+        self.holding += count
+
+    def release(self) -> None:
+        self.released.set()
 
     def accepted(self, action: str | None = None) -> list[dict]:
         return [e.body for e in self.events if e.processed and (action is None or e.body["event_action"] == action)]
@@ -55,6 +67,12 @@ class FakePagerDuty(FakeApi):
         if body.get("event_action") not in ("trigger", "acknowledge", "resolve") or not body.get("dedup_key"):
             event.status, event.processed = 400, False
             return JSONResponse({"status": "invalid event"}, status_code=400)
+        if self.holding:
+            self.holding -= 1
+            event.status, event.processed = 0, False  # never answered: its caller is gone when this returns
+            self.held.append(event)
+            await asyncio.to_thread(self.released.wait, 60)
+            return JSONResponse({"status": "error"}, status_code=500)
         if self.faults or self.outage:
             status, retry_after, after_effect = self.faults.pop(0) if self.faults else (*self.outage, False)
             # after_effect: processed, but the answer is lost; the retry arrives with the same dedup_key
