@@ -172,7 +172,7 @@ async def test_r2_server_restart_on_the_same_file_continues_every_incident_and_t
     assert report.expected_pages == 5 * 4, report
 
 
-async def test_a_declared_incident_gives_a_dead_workers_task_to_another_after_four_seconds(dev_client, task_queue):
+async def test_a_declared_incident_gives_a_dead_workers_task_to_another_after_three_seconds(dev_client, task_queue):
     """Temporal's default workflow task timeout is 10 s: a task in flight when its worker was killed held the
     incident's next escalation that long (docs/reliability.md R1)."""
     start = IncidentStart(id=f"tt-{task_queue}", title="Payment errors", service="payments", severity=Severity.SEV2,
@@ -180,5 +180,5 @@ async def test_a_declared_incident_gives_a_dead_workers_task_to_another_after_fo
     await declare_incident(dev_client, start, task_queue)
     handle = dev_client.get_workflow_handle(WORKFLOW_ID_PREFIX + start.id)
     config = (await handle.describe()).raw_description.execution_config
-    assert config.default_workflow_task_timeout.ToTimedelta() == timedelta(seconds=4)
+    assert config.default_workflow_task_timeout.ToTimedelta() == timedelta(seconds=3)
     await handle.terminate("test over")

@@ -36,9 +36,12 @@ LEDGER = {
 
 # Workflow task timeout of an incident, given by every starter (gateway, CLI). A task in flight when its worker
 # dies is handed to another worker only after this: with Temporal's default of 10 s an escalation due then came
-# 10 s late after a SIGKILL (docs/reliability.md R1). Workflow tasks took at most 2.5 s while a restarted worker
-# replayed 100 long incidents on 2 cores, so 4 s leaves room; a task that does time out is simply retried.
-INCIDENT_TASK_TIMEOUT = timedelta(seconds=4)
+# 10 s late after a SIGKILL (docs/reliability.md R1). With runs of at most ~100 events (continue-as-new), the
+# longest of ~12,000 workflow tasks in two R1 runs (restarted workers replaying 100 incidents on 2 cores) took
+# 0.57 s, so 3 s leaves 5x room; a task that does time out is simply retried. 4 s left an escalation behind a
+# task in flight at a kill 2.5 s late after the restart; a restart takes ~1.4 s at least, so 3 s stays in 2 s.
+# Continued runs keep the timeout their first run was started with.
+INCIDENT_TASK_TIMEOUT = timedelta(seconds=3)
 
 # A view some channel refused is tried again by the workflow (with the newest view by then), backing off like
 # DELIVERY, or after the channel's Retry-After.
