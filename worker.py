@@ -235,7 +235,7 @@ async def run_worker(settings: Settings | None = None) -> None:
                 settings.temporal_address, settings.temporal_namespace, settings.task_queue,
                 ",".join(settings.channels), released)
     async with worker, telemetry.serve(client, settings.task_queue):
-        # while polling: the describes would hold up the replays the restart is waiting for
+        # once polling: before it, these describes would hold up the replays the restart is waiting for
         retried = await retry_attempts_of_dead_workers(client, executions, identity)
         if retried:
             log.warning("%d activity attempts of a dead worker retried now instead of at their timeouts", retried)
