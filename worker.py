@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import PendingActivityState
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, ResetStickyTaskQueueRequest
+from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
@@ -165,13 +165,17 @@ def process_identity() -> str:
     return f"{os.getpid()}@{socket.gethostname()}/{secrets.token_hex(4)}"
 
 
+def _pid_and_host(identity: str) -> tuple[str, str]:
+    pid, _, rest = identity.partition("@")
+    return pid, rest.partition("/")[0]
+
+
 def died_on_this_host(identity: str, mine: str) -> bool:
     """Whether a worker identity (pid@host, with or without a nonce) names a process of this host that is gone:
     its pid runs no more, or is ours while the identity is not. A live process, another host or a foreign
     identity format: not dead as far as we can tell."""
-    pid, _, rest = identity.partition("@")
-    my_pid, _, my_rest = mine.partition("@")
-    if identity == mine or not pid.isdigit() or rest.partition("/")[0] != my_rest.partition("/")[0]:
+    (pid, host), (my_pid, my_host) = _pid_and_host(identity), _pid_and_host(mine)
+    if identity == mine or not pid.isdigit() or host != my_host:
         return False
     if pid == my_pid:
         return True
@@ -192,18 +196,17 @@ async def retry_attempts_of_dead_workers(client: Client, executions: Sequence[Wo
     policy schedules the next one now (R1: a page in flight at a kill arrived 4 s after the restart). Attempts
     of live workers and of other hosts are left alone. Returns how many attempts were failed."""
     async def retry(execution: WorkflowExecution) -> int:
-        request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=execution)
+        handle = client.get_workflow_handle(execution.workflow_id, run_id=execution.run_id)
         failed = 0
         try:
-            description = await client.workflow_service.describe_workflow_execution(
-                request, timeout=timedelta(seconds=5))
+            description = (await handle.describe(rpc_timeout=timedelta(seconds=5))).raw_description
             for pending in description.pending_activities:
                 if (pending.state != PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
                         or not died_on_this_host(pending.last_worker_identity, identity)):
                     continue
-                handle = client.get_async_activity_handle(workflow_id=execution.workflow_id,
-                                                          run_id=execution.run_id, activity_id=pending.activity_id)
-                await handle.fail(ApplicationError(
+                attempt = client.get_async_activity_handle(workflow_id=execution.workflow_id,
+                                                           run_id=execution.run_id, activity_id=pending.activity_id)
+                await attempt.fail(ApplicationError(
                     f"worker {pending.last_worker_identity} died during attempt {pending.attempt}",
                     type=WORKER_DIED, next_retry_delay=DEAD_ATTEMPT_RETRY_DELAY), rpc_timeout=timedelta(seconds=5))
                 failed += 1

@@ -41,7 +41,7 @@ def start_worker(env: dict[str, str], log: Path, metrics_port: int | None = None
 
 
 async def wait_for_pollers(client: Client, queue: str, workers: list[subprocess.Popen], timeout: float = 60) -> None:
-    """Until every worker process polls both the workflow and the activity task queue (identity is pid@host):
+    """Until every worker process polls both the workflow and the activity task queue (identity is pid@host/nonce):
     a worker still importing when the first incidents arrive would leave all of them to the others."""
     wanted = {str(worker.pid) for worker in workers}
     deadline = asyncio.get_running_loop().time() + timeout

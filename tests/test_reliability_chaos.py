@@ -113,7 +113,8 @@ async def test_a_page_in_flight_when_its_worker_dies_is_retried_by_the_restarted
         await wait_for_pollers(dev_client, queue, workers[1:])
         primary = f"{handle.id.removeprefix(WORKFLOW_ID_PREFIX)}/primary"
         await eventually(lambda: primary in pagerduty.alerts(), "the primary page after the restart", timeout=30)
-        events = [event async for event in handle.fetch_history_events()]
+        # PagerDuty took it a moment before the attempt's completion (and its started event) reaches the history
+        events = await eventually(lambda: _history_with_page_done(handle), "the page attempt in the history")
         await handle.terminate("test over")
     finally:
         pagerduty.release()
@@ -121,8 +122,7 @@ async def test_a_page_in_flight_when_its_worker_dies_is_retried_by_the_restarted
             if worker.poll() is None:
                 worker.terminate()
                 worker.wait(timeout=20)
-    pages = {e.event_id for e in events if e.HasField("activity_task_scheduled_event_attributes")
-             and e.activity_task_scheduled_event_attributes.activity_type.name == "page_responder"}
+    pages = _pages_scheduled(events)
     started = [e.activity_task_started_event_attributes for e in events
                if e.HasField("activity_task_started_event_attributes")
                and e.activity_task_started_event_attributes.scheduled_event_id == min(pages)]
@@ -132,6 +132,19 @@ async def test_a_page_in_flight_when_its_worker_dies_is_retried_by_the_restarted
     assert f"worker {workers[0].pid}@" in failure.message
     assert "1 activity attempts of a dead worker retried" in (tmp_path / "second.log").read_text()
     assert pagerduty.alerts()[primary] == ["trigger"]
+
+
+def _pages_scheduled(events) -> set[int]:
+    return {e.event_id for e in events if e.HasField("activity_task_scheduled_event_attributes")
+            and e.activity_task_scheduled_event_attributes.activity_type.name == "page_responder"}
+
+
+async def _history_with_page_done(handle) -> list | None:
+    events = [event async for event in handle.fetch_history_events()]
+    pages = _pages_scheduled(events)
+    done = any(e.activity_task_completed_event_attributes.scheduled_event_id in pages for e in events
+               if e.HasField("activity_task_completed_event_attributes"))
+    return events if done else None
 
 
 async def _idle(handle) -> bool:

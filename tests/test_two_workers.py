@@ -20,7 +20,7 @@ INCIDENTS = 8
 
 
 async def identities(handle) -> set[str]:
-    """Which workers ran the incident's activities (worker identity is pid@host)."""
+    """Which workers ran the incident's activities (worker identity is pid@host/nonce)."""
     found = set()
     async for event in handle.fetch_history_events():
         if event.HasField("activity_task_started_event_attributes"):
