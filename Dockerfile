@@ -19,8 +19,8 @@ COPY observability ./observability
 COPY policies ./policies
 COPY runbooks ./runbooks
 COPY drills ./drills
-# compileall: the workflow sandbox re-imports workflows/ for every new workflow run; with bytecode it does not
-# compile them again each time (PYTHONDONTWRITEBYTECODE only stops writing it; docs/performance.md).
+# compileall: bytecode for workflows/ (imported once per worker; the sandbox passes every module through,
+# and PYTHONDONTWRITEBYTECODE only stops writing it, so the worker starts without compiling them).
 # Editable, so settings.PROJECT_DIR is /app and the policy, runbooks and drills above are the defaults.
 RUN pip install -e '.[otel,postgres]' \
     && python -m compileall -q workflows \

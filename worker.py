@@ -9,7 +9,6 @@ import socket
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import PendingActivityState
@@ -45,8 +44,6 @@ log = logging.getLogger("incidentflow.worker")
 WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWorkflow, RunbookWorkflow,
              PostmortemWorkflow, ActionItemWorkflow, ReviewWorkflow]
 WORKFLOW_TASK_SLOTS = 8
-# Pure, deterministic modules shared with activities: imported once, not re-imported per workflow run.
-PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "yaml", "activities", "settings")
 WORKER_DIED = "WorkerDied"  # the failure a starting worker gives an activity attempt that died with its worker
 DEAD_ATTEMPT_RETRY_DELAY = timedelta(milliseconds=100)
 
@@ -80,23 +77,9 @@ def activities_for(channels: Sequence[Channel], client: Client | None = None,
     return found
 
 
-def precompile_sandboxed_modules() -> None:
-    """Write the bytecode of the workflows package. The sandbox re-imports workflow modules for every new
-    workflow run; without a .pyc (PYTHONDONTWRITEBYTECODE=1, as in the Dockerfile) that means compiling
-    workflows/incident.py again for each incident, ~10-25 ms of worker CPU before its first page
-    (docs/performance.md). Not fatal when the source tree is read-only: that only costs the compiles."""
-    import compileall
-
-    try:
-        compileall.compile_dir(Path(__file__).resolve().parent / "workflows", quiet=2)
-    except OSError as exc:
-        log.info("workflow bytecode not written (%s); the sandbox will compile per workflow run", exc)
-
-
 def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
                  overrides: OverrideStore | None = None, remediation: RemediationActivities | None = None,
                  learning: LedgerActivities | None = None) -> Worker:
-    precompile_sandboxed_modules()
     return Worker(
         client,
         task_queue=task_queue,
@@ -119,8 +102,16 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
     )
 
 
-def sandboxed_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+def sandboxed_runner(passed_through: tuple[str, ...] | None = None) -> SandboxedWorkflowRunner:
+    """Every module passed through (None): imported once and shared by all workflow runs. With only some passed
+    through, the sandbox re-imported workflows/ for each new run and proxied every module it imports: ~5-8 ms
+    of a new incident's first page and ~15 % of a replay (docs/performance.md). What those proxies caught at run
+    time — datetime.now(), random, os.environ in workflow code — ruff's banned-api rule on workflows/ and
+    domain/ catches before anything runs (pyproject.toml); builtins such as open() stay blocked at run time."""
+    restrictions = SandboxRestrictions.default
+    if passed_through is None:
+        return SandboxedWorkflowRunner(restrictions=restrictions.with_passthrough_all_modules())
+    return SandboxedWorkflowRunner(restrictions=restrictions.with_passthrough_modules(*passed_through))
 
 
 def build_replayer() -> Replayer:
@@ -241,7 +232,7 @@ async def run_worker(settings: Settings | None = None) -> None:
         # once polling: before it, these describes would hold up the replays the restart is waiting for
         retried = await retry_attempts_of_dead_workers(client, executions, identity)
         if retried:
-            log.warning("%d activity attempts of a dead worker retried now instead of at their timeouts", retried)
+            log.warning("%d activity attempt(s) of a dead worker retried now instead of at their timeouts", retried)
         await stop.wait()
     log.warning("worker stopped")
 

@@ -86,6 +86,23 @@ def rows(scenarios: dict) -> list[tuple[str, str, str, str, str, str]]:
              f'{_fmt(p["calls_per_distinct_snapshot"])} / {_fmt(p["wall_seconds"], " s")}', "", "", "≤ 1.1",
              _met(p["calls_per_distinct_snapshot"] <= 1.1)),
         ]
+    w = scenarios.get("storm_sweep", {})
+    if "invariants" in w:
+        inv = w["invariants"]
+        out.append((f"3c closed-loop storm by requests in flight ({len(w['levels'])} fresh stacks): "
+                    "incidents / lost alerts / duplicate pages",
+                    f'{inv["incidents"]} / {inv["lost_alerts"]} / {inv["duplicate_pages"]}', "", "",
+                    f'= {inv["expected"]} / 0 / 0', _met(inv["incidents"] == inv["expected"] and inv["lost_alerts"] == 0
+                                                         and inv["duplicate_pages"] == 0)))
+        for level in w["levels"]:
+            measured, seen = level["gateway_measured"], level["gateway_response"]
+            p99 = max(measured["p99_ms"] or 0, seen["p99_ms"] or 0)
+            out.append((f"3c {level['in_flight']} in flight: requests/s; p99 by the gateway / by the load generator",
+                        f'{_fmt(level["requests_per_second"], "/s")}; {_fmt(measured["p99_ms"])} / '
+                        f'{_fmt(seen["p99_ms"], " ms")}', _fmt(f_lat.get("p99_ms"), " ms"), "", "p99 ≤ 50 ms",
+                        _met(p99 <= 50)))
+        out.append(("3c most requests in flight answered within 50 ms p99 (its share of the top throughput)",
+                    _fmt(w["largest_in_flight_within_goal"]), "", _fmt(_share(w), "×"), "", ""))
     o = scenarios.get("open_incidents", {})
     if "invariants" in o:
         late = o["escalation_lateness"]
@@ -109,6 +126,11 @@ def rows(scenarios: dict) -> list[tuple[str, str, str, str, str, str]]:
              _met(syn["wall_seconds"] <= 2)),
         ]
     return out
+
+
+def _share(sweep: dict):
+    level = next((x for x in sweep["levels"] if x["in_flight"] == sweep["largest_in_flight_within_goal"]), None)
+    return None if level is None else round(level["requests_per_second"] / sweep["max_requests_per_second"], 2)
 
 
 def _ratio(value, floor):
@@ -136,6 +158,7 @@ INVARIANTS = {
                         ("incidents answered started twice", i["incidents_started_twice"], 0),
                         ("lost alerts", i["lost_alerts"], 0), ("duplicate pages", i["duplicate_pages"], 0)],
     "storm_paced": lambda i: INVARIANTS["storm"](i),
+    "storm_sweep": lambda i: INVARIANTS["storm"](i),  # summed over its levels
     "open_incidents": lambda i: [("open incidents", i["incidents_open"], i["expected"]),
                                  ("escalated incidents", i["escalated"], i["expected"]),
                                  ("duplicate pages", i["duplicate_pages"], 0)],

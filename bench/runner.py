@@ -2,17 +2,18 @@
 
 import traceback
 
-from bench.scenarios import drills, latency, open_incidents, storm, storm_paced
+from bench.scenarios import drills, latency, open_incidents, storm, storm_paced, storm_sweep
 from bench.stack import Stack
 
 SCENARIOS = {
     "alert_to_page": latency.run,  # scenarios 1 (floor) and 2, measured together
     "storm": storm.run,  # closed loop: as fast as the gateway answers (capacity)
     "storm_paced": storm_paced.run,  # the same storm open-loop at a stated rate (response time while absorbing)
+    "storm_sweep": storm_sweep.run,  # the closed loop at 2 … 64 requests in flight (the latency/throughput curve)
     "open_incidents": open_incidents.run,
     "drills": drills.run,
 }
-NO_STACK = {"drills"}  # plays on its own time-skipping test server
+NO_STACK = {"drills", "storm_sweep"}  # its own time-skipping test server; a fresh stack per level
 
 
 async def run_all(names: list[str], size: str, keep: bool = False) -> dict:

@@ -14,7 +14,10 @@ VARIANTS = {
     "SQLite defaults (no pragmas)": ({"pragmas": ()}, {}),
     "wal, synchronous=1 (normal)": ({"pragmas": ("journal_mode=wal", "synchronous=1")}, {}),
     "+ history.shardIOConcurrency=10": ({"dynamic_config": {"history.shardIOConcurrency": "10"}}, {}),
-    "worker: passthrough only temporalio defaults": ({}, {"passthrough": []}),
+    "worker: sandbox passes through only temporalio's defaults": ({}, {"passthrough": []}),
+    "worker: sandbox passes through domain, pydantic, yaml, activities (before 2026-12-03)": (
+        {}, {"passthrough": ["domain", "pydantic", "pydantic_core", "annotated_types", "yaml", "activities",
+                             "settings"]}),
     "worker: max_concurrent_activities=20, workflow_tasks=20": (
         {}, {"max_concurrent_activities": 20, "max_concurrent_workflow_tasks": 20}),
 }

@@ -1,5 +1,6 @@
 """`python -m bench.tuned_worker`: the real worker (`worker.main`) with the settings experiment of
-BENCH_WORKER_OPTIONS (JSON): `passthrough` replaces worker.PASSTHROUGH; every other key is a
+BENCH_WORKER_OPTIONS (JSON): `passthrough`, the only modules the sandbox passes through (the shipped worker
+passes every module); every other key is a
 `temporalio.worker.Worker` keyword (max_concurrent_activities, max_concurrent_workflow_tasks, …)."""
 
 import functools
@@ -12,7 +13,7 @@ import worker
 def main() -> None:
     options = json.loads(os.environ.get("BENCH_WORKER_OPTIONS", "{}"))
     if "passthrough" in options:
-        worker.PASSTHROUGH = tuple(options.pop("passthrough"))
+        worker.sandboxed_runner = functools.partial(worker.sandboxed_runner, tuple(options.pop("passthrough")))
     worker.Worker = functools.partial(worker.Worker, **options)
     worker.main()
 

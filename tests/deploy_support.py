@@ -1,10 +1,8 @@
 """Worker processes against the dev server, and reading their /metrics, for the deployment tests."""
 
 import asyncio
-import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import httpx
@@ -14,23 +12,12 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from bench.chaos.processes import recording_env
 from tests.conftest import free_port
-from tests.short_policy import write_short_policy
 
 
 def stack_env(dev_server: str, tmp_path: Path, divisor: int = 30, **extra: str) -> dict[str, str]:
-    policy_dir = write_short_policy(tmp_path / "policy", divisor=divisor)
-    return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": dev_server,
-        "INCIDENTFLOW_TASK_QUEUE": f"deploy-{uuid.uuid4().hex[:8]}",
-        "INCIDENTFLOW_POLICY_DIR": str(policy_dir),
-        "INCIDENTFLOW_NOTIFY": "record",
-        "INCIDENTFLOW_RECORD_FILE": str(tmp_path / "record.jsonl"),
-        "INCIDENTFLOW_DATA_DIR": str(tmp_path / "data"),
-        "INCIDENTFLOW_METRICS_PORT": "0",
-        **extra,
-    }
+    return recording_env(dev_server, tmp_path, divisor, "deploy", **extra)
 
 
 def start_worker(env: dict[str, str], log: Path, metrics_port: int | None = None) -> subprocess.Popen:

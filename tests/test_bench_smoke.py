@@ -38,6 +38,13 @@ def test_every_quick_scenario_runs_and_keeps_its_invariants(tmp_path):
     assert paced["duplicate_answers"] == paced["notifications"] and paced["requests"] == 2 * paced["notifications"]
     assert 0 < paced["temporal_calls"] <= paced["distinct_snapshots"]
 
+    sweep = scenarios["storm_sweep"]  # the closed loop again at each in-flight count, a fresh stack each
+    assert [level["in_flight"] for level in sweep["levels"]] == [2, 8]
+    for level in sweep["levels"]:
+        assert level["invariants"]["incidents"] == level["invariants"]["expected"] == 10
+        assert level["invariants"]["lost_alerts"] == level["invariants"]["duplicate_pages"] == 0
+        assert level["requests"] == 2 * storm["notifications"] and level["gateway_measured"]["n"] == level["requests"]
+
     opened = scenarios["open_incidents"]
     assert opened["invariants"]["escalated"] == opened["incidents"] == opened["invariants"]["incidents_open"]
     assert opened["escalation_lateness"]["n"] == opened["incidents"]

@@ -130,7 +130,7 @@ async def test_a_page_in_flight_when_its_worker_dies_is_retried_by_the_restarted
     failure = started[0].last_failure
     assert failure.application_failure_info.type == "WorkerDied", failure
     assert f"worker {workers[0].pid}@" in failure.message
-    assert "1 activity attempts of a dead worker retried" in (tmp_path / "second.log").read_text()
+    assert "1 activity attempt(s) of a dead worker retried" in (tmp_path / "second.log").read_text()
     assert pagerduty.alerts()[primary] == ["trigger"]
 
 

@@ -50,13 +50,17 @@ class DevServer:
 
 
 def stack_env(server: DevServer, workdir: Path, divisor: int = 60, **extra: str) -> dict[str, str]:
+    return recording_env(server.address, workdir, divisor, "chaos", **extra)
+
+
+def recording_env(address: str, workdir: Path, divisor: int, queue_prefix: str, **extra: str) -> dict[str, str]:
     """Environment of the worker and gateway: a short policy (durations / divisor), pages recorded to a JSONL
     file, a task queue of our own, no metrics port (several workers may run on one machine)."""
     policy_dir = write_short_policy(workdir / "policy", divisor=divisor)
     return {
         **os.environ,
-        "TEMPORAL_ADDRESS": server.address,
-        "INCIDENTFLOW_TASK_QUEUE": f"chaos-{uuid.uuid4().hex[:8]}",
+        "TEMPORAL_ADDRESS": address,
+        "INCIDENTFLOW_TASK_QUEUE": f"{queue_prefix}-{uuid.uuid4().hex[:8]}",
         "INCIDENTFLOW_POLICY_DIR": str(policy_dir),
         "INCIDENTFLOW_NOTIFY": "record",
         "INCIDENTFLOW_RECORD_FILE": str(workdir / "record.jsonl"),

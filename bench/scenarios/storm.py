@@ -50,21 +50,25 @@ def _warm_up(stack: Stack) -> None:
     answer.raise_for_status()
 
 
-async def run(stack: Stack, size: str) -> dict:
-    plan = SIZES[size]
-
-    async def closed_loop(groups: list[list[dict]], post) -> dict:
+def closed_loop(in_flight: int):
+    """`send` for `absorb`: `in_flight // 2` groups at a time, each sending its next HA pair as soon as the
+    previous pair was answered."""
+    async def send(groups: list[list[dict]], post) -> dict:
         async def group_sends(group: list[dict]) -> list[dict]:
             answers = []
             for body in group:
                 answers.extend(await asyncio.gather(post(body), post(body)))
             return answers
 
-        return {"answers": [a for group in await bounded(plan["concurrency"] // 2,
-                                                              [lambda g=g: group_sends(g) for g in groups])
-                            for a in group]}
+        sent = await bounded(in_flight // 2, [lambda g=g: group_sends(g) for g in groups])
+        return {"answers": [a for group in sent for a in group], "in_flight": in_flight}
 
-    return await absorb(stack, plan, plan["concurrency"], closed_loop)
+    return send
+
+
+async def run(stack: Stack, size: str) -> dict:
+    plan = SIZES[size]
+    return await absorb(stack, plan, plan["concurrency"], closed_loop(plan["concurrency"]))
 
 
 async def absorb(stack: Stack, plan: dict, connections: int, send, warm: bool = False) -> dict:
