@@ -104,10 +104,10 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
 
 def sandboxed_runner(passed_through: tuple[str, ...] | None = None) -> SandboxedWorkflowRunner:
     """Every module passed through (None): imported once and shared by all workflow runs. With only some passed
-    through, the sandbox re-imported workflows/ for each new run and proxied every module it imports: ~5-8 ms
-    of a new incident's first page and ~15 % of a replay (docs/performance.md). What those proxies caught at run
-    time — datetime.now(), random, os.environ in workflow code — ruff's banned-api rule on workflows/ and
-    domain/ catches before anything runs (pyproject.toml); builtins such as open() stay blocked at run time."""
+    through, the sandbox re-imported workflows/ for each new run and proxied every module it imports: ~2 ms of a
+    new incident's first task, ~15 % of a replay, ~100 KB per open incident (docs/performance.md). What those
+    proxies caught at run time (datetime.now(), random, os.environ in workflow code) ruff's banned-api rule on
+    workflows/ and domain/ catches before anything runs (pyproject.toml); builtins such as open() stay blocked."""
     restrictions = SandboxRestrictions.default
     if passed_through is None:
         return SandboxedWorkflowRunner(restrictions=restrictions.with_passthrough_all_modules())
