@@ -96,11 +96,10 @@ def rows(scenarios: dict) -> list[tuple[str, str, str, str, str, str]]:
                                                          and inv["duplicate_pages"] == 0)))
         for level in w["levels"]:
             measured, seen = level["gateway_measured"], level["gateway_response"]
-            p99 = max(measured["p99_ms"] or 0, seen["p99_ms"] or 0)
             out.append((f"3c {level['in_flight']} in flight: requests/s; p99 by the gateway / by the load generator",
                         f'{_fmt(level["requests_per_second"], "/s")}; {_fmt(measured["p99_ms"])} / '
                         f'{_fmt(seen["p99_ms"], " ms")}', _fmt(f_lat.get("p99_ms"), " ms"), "", "p99 ≤ 50 ms",
-                        _met(p99 <= 50)))
+                        _met(level["within_goal"])))
         out.append(("3c most requests in flight answered within 50 ms p99 (its share of the top throughput)",
                     _fmt(w["largest_in_flight_within_goal"]), "", _fmt(_share(w), "×"), "", ""))
     o = scenarios.get("open_incidents", {})

@@ -13,7 +13,7 @@ SCENARIOS = {
     "open_incidents": open_incidents.run,
     "drills": drills.run,
 }
-NO_STACK = {"drills", "storm_sweep"}  # its own time-skipping test server; a fresh stack per level
+NO_STACK = {"drills", "storm_sweep"}  # drills: a time-skipping test server; the sweep: a fresh stack per level
 
 
 async def run_all(names: list[str], size: str, keep: bool = False) -> dict:

@@ -159,5 +159,8 @@ class Stack:
             raise
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None and not self.keep:
+            self.keep = True  # what failed is in the logs
+            print(f"{self.name} failed; its logs are kept in {self.dir}", file=sys.stderr)
         self.stop()

@@ -26,6 +26,7 @@ def ruff_findings(path: str) -> list[str]:
     checked = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format", "concise", "--select",
                               "TID251", "--stdin-filename", path, "-"], input=NONDETERMINISTIC, cwd=PROJECT,
                              capture_output=True, text=True, timeout=60)
+    assert checked.returncode in (0, 1), checked.stderr  # 1: findings; anything else: ruff did not check
     return [line.split(" is banned")[0].split("TID251 ")[1] for line in checked.stdout.splitlines()
             if "TID251" in line]
 
