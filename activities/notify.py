@@ -9,9 +9,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel
+from activities.channels.errors import is_rejection
 from activities.heartbeat import heartbeating
 from domain.comms import IncidentView, RoomRequest
-from domain.notifications import Notification, PageOutcome, PageRequest
+from domain.notifications import DeliveryReport, Notification, PageOutcome, PageRequest
 from domain.rotation import Override, holder
 from domain.status import RoomRef
 from observability import metrics
@@ -46,7 +47,8 @@ class NotificationActivities:
     @heartbeating  # every DELIVERY activity must heartbeat: workflows/options.py
     async def page_responder(self, request: PageRequest) -> PageOutcome:
         # The overrides are read from the ledger at every page, off the event loop.
-        target = holder(request.oncall, request.tier, request.at, await asyncio.to_thread(self.overrides))
+        target = request.person or holder(request.oncall, request.tier, request.at,
+                                          await asyncio.to_thread(self.overrides))
         if target is None:
             return PageOutcome(target=None, at=request.at)
         person = request.oncall.people.get(target)
@@ -56,13 +58,15 @@ class NotificationActivities:
             await channel.page(request, target, person)
             metrics.page_sent(request.key, request.tier.value, channel.name)
 
-        await _each(channels, page)
-        return PageOutcome(target=target, at=request.at, channels=[c.name for c in channels])
+        refused = await _each(channels, page)
+        delivered = [c.name for c in channels if not any(r.startswith(f"{c.name}: ") for r in refused)]
+        return PageOutcome(target=target, at=request.at, channels=delivered, refused=refused)
 
     @activity.defn
     @heartbeating
-    async def notify(self, notification: Notification) -> None:
-        await _each(self._channels_for(notification.drill), lambda channel: channel.send(notification))
+    async def notify(self, notification: Notification) -> DeliveryReport:
+        refused = await _each(self._channels_for(notification.drill), lambda channel: channel.send(notification))
+        return DeliveryReport(refused=refused)
 
     @activity.defn
     @heartbeating
@@ -85,14 +89,15 @@ class NotificationActivities:
 
     @activity.defn
     @heartbeating
-    async def publish_view(self, view: IncidentView) -> None:
-        """A changed incident view: header message, status pages, pager acknowledge/resolve. When a channel
-        refuses it, the others keep it and the activity fails without a retry: the workflow tries again with
-        whatever view is newest by then, so an outage of one channel never holds the others on an old view."""
+    async def publish_view(self, view: IncidentView) -> DeliveryReport:
+        """A changed incident view: header message, status pages, pager acknowledge/resolve. When a channel is
+        down, the others keep it and the activity fails without a retry: the workflow tries again with whatever
+        view is newest by then, so an outage of one channel never holds the others on an old view. A channel
+        that refuses the view for good (a 4xx) is reported, not retried."""
         if view.drill:
-            return
+            return DeliveryReport()
         try:
-            await _each(self._viewers(), lambda channel: channel.update(view))
+            return DeliveryReport(refused=await _each(self._viewers(), lambda channel: channel.update(view)))
         except ApplicationError as exc:
             raise ApplicationError(str(exc), type=VIEW_NOT_EVERYWHERE, non_retryable=True,
                                    next_retry_delay=exc.next_retry_delay) from None
@@ -104,20 +109,26 @@ class NotificationActivities:
         return [c for c in self.channels if hasattr(c, "update")]
 
 
-async def _each(channels: list[Channel], deliver) -> None:
+async def _each(channels: list[Channel], deliver) -> list[str]:
     """Deliver through every channel even when one fails (a Slack outage must not hold back PagerDuty);
-    then fail so the activity is retried. Channels are idempotent, so the retry repeats nothing."""
+    then fail so the activity is retried. Channels are idempotent, so the retry repeats nothing. When every
+    failure is a refusal for good (a 4xx), there is nothing to retry: the refusals are returned."""
     failures: list[BaseException] = []
+    refused: list[str] = []
     for channel in channels:
         try:
             await deliver(channel)
         except Exception as exc:
             log.warning("channel %s failed: %s", channel.name, exc)
             metrics.notification_failed(channel.name, activity.info().activity_type)
-            failures.append(exc)
+            if is_rejection(exc):
+                refused.append(f"{channel.name}: {exc.message}")
+            else:
+                failures.append(exc)
     if failures:
         delays = [f.next_retry_delay for f in failures if isinstance(f, ApplicationError) and f.next_retry_delay]
         if len(failures) > 1 or delays:  # the longest Retry-After of them all, so none is asked again too soon
             raise ApplicationError("; ".join(f"{type(f).__name__}: {f}" for f in failures),
                                    type="ChannelsFailed", next_retry_delay=max(delays, default=None))
         raise failures[0]
+    return refused

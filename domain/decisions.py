@@ -11,12 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from domain import runbook_status as rb
 from domain.incident import IncidentState
+from domain.limits import Actor, Text
 from domain.phases import Phase
 from domain.severity import Role, Severity
 from domain.status import StatusUpdate
-
-Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
 class DecisionRejected(ValueError):
@@ -129,6 +127,21 @@ Decision = Annotated[
 ]
 DECISION_ADAPTER: TypeAdapter[Decision] = TypeAdapter(Decision)
 DECISION_KINDS: list[str] = [m.model_fields["kind"].default for m in get_args(get_args(Decision)[0])]
+# Decisions only incidentflow itself makes (the postmortem workflow publishing): refused from every outside entry
+SYSTEM_ONLY_KINDS = frozenset({"publish_postmortem"})
+# What people and senders may send (REST, Slack, CLI; the `decide` update)
+OutsideDecision = Annotated[
+    Acknowledge | AssignRole | SetSeverity | AddNote | StartMitigation | MarkMitigated | Resolve | Close
+    | EscalateNow | CheckItem | PostUpdate | ApproveStep | RejectStep | RunRunbook | CancelRunbook,
+    Field(discriminator="kind"),
+]
+
+
+def check_from_outside(decision: Decision) -> None:
+    """Raise DecisionRejected for a decision only the system makes."""
+    if decision.kind in SYSTEM_ONLY_KINDS:
+        raise DecisionRejected(f"{decision.kind} is incidentflow's own decision: publish the postmortem with "
+                               "`incident postmortem publish ID --by <you>`")
 
 
 class DecisionResult(BaseModel):

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from domain.alert_mapping import severity_for_alerts
+from domain.limits import Actor, Impact, ServiceName, Title
 from domain.markdown import markdown_text
 from domain.phases import Phase
 from domain.policy import Policy
@@ -72,17 +73,18 @@ class Alert(BaseModel):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     generator_url: str | None = None
+    clipped: bool = Field(default=False, description="Labels or annotations were cut to the size limits")
 
 
 class IncidentStart(BaseModel):
     """Workflow input. Holds no secrets: it is stored in the workflow history."""
 
     id: str
-    title: str
-    service: str
+    title: Title
+    service: ServiceName
     severity: Severity | None = Field(default=None, description="None: derive from the alerts via the policy")
-    impact: str | None = None
-    declared_by: str
+    impact: Impact | None = None
+    declared_by: Actor
     source: str = "cli"
     drill: bool = False
     policy_dir: str | None = None
@@ -165,6 +167,15 @@ class IncidentState(BaseModel):
     checklist: list[ChecklistEntry] = []
     timeline: list[TimelineEntry] = []
     alerts: dict[str, Alert] = {}
+    alerts_hidden: int = Field(default=0, description="Alerts of the group not held in detail that may still fire "
+                                                      "(left out by the sender, or over the size limits); while "
+                                                      "any are, the incident never mitigates itself")
+    alert_lines_omitted: int = Field(default=0, description="Older alert lines the timeline gave way (limits)")
+    recovered_from: Phase | None = Field(default=None, description="Set while the incident is mitigated because "
+                                                                   "every alert resolved: the phase it goes back to "
+                                                                   "if one fires again")
+    refired_at: list[datetime] = Field(default=[], description="Times an alert fired again after the incident "
+                                                               "had mitigated itself (each one pages again)")
     last_comms_update_at: datetime | None = None
     manual_escalations: list[datetime] = Field(default=[], description="Times of escalate_now decisions")
     runbooks: list[RunbookRunInfo] = Field(default=[], description="Runbook runs: offered, running, finished")
@@ -176,6 +187,11 @@ class IncidentState(BaseModel):
         entry = TimelineEntry(at=at, kind=kind, actor=actor, text=text)
         self.timeline.append(entry)
         return entry
+
+    def alerts_all_resolved(self) -> bool:
+        """Every alert of the incident is known to be resolved (none hidden that may still fire)."""
+        return bool(self.alerts) and self.alerts_hidden == 0 and all(
+            a.status == "resolved" for a in self.alerts.values())
 
     def highest_paged_tier(self) -> Tier | None:
         paged = [p.tier for p in self.pages if p.target is not None]

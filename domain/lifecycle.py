@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from domain.alert_limits import bounded_alerts
 from domain.decisions import complete_checklist
 from domain.incident import ChecklistEntry, IncidentStart, IncidentState
 from domain.policy import Policy
@@ -9,6 +10,7 @@ from domain.policy import Policy
 
 def new_incident(policy: Policy, start: IncidentStart, now: datetime) -> IncidentState:
     severity = start.severity_under(policy)
+    alerts, _ = bounded_alerts(start.alerts)  # the start's signal snapshot says how many more there are
     state = IncidentState(
         id=start.id,
         title=start.title,
@@ -20,7 +22,7 @@ def new_incident(policy: Policy, start: IncidentStart, now: datetime) -> Inciden
         declared_by=start.declared_by,
         started_at=start.started_at or now,
         detected_at=now,
-        alerts={a.fingerprint: a for a in start.alerts},
+        alerts={a.fingerprint: a for a in alerts},
         checklist=[
             ChecklistEntry(
                 item=item.id, text=item.text, within_seconds=int(item.within.total_seconds()),

@@ -42,6 +42,8 @@ class PageRequest(BaseModel):
     service: str
     severity: Severity
     tier: Tier
+    person: str | None = Field(default=None, description="Page this person (a policy handle) instead of the "
+                                                         "tier's holder: the responder of an incident paged again")
     reason: str
     drill: bool = False
     at: datetime = Field(description="Page time (workflow time): the rotation is read at this moment")
@@ -52,3 +54,11 @@ class PageOutcome(BaseModel):
     target: str | None = Field(description="Who was paged; None when nobody holds the tier (a gap)")
     at: datetime
     channels: list[str] = []
+    refused: list[str] = Field(default=[], description="Channels that refused it for good (a 4xx), and why")
+
+
+class DeliveryReport(BaseModel):
+    """What a message or view delivery could not do: channels that refused it for good (a 4xx), and why. The
+    workflow writes each into the timeline; an activity whose channels are only down is retried instead."""
+
+    refused: list[str] = []

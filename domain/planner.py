@@ -5,13 +5,13 @@ change wakes it and it asks again, so a severity change re-plans by itself."""
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.incident import IncidentState
 from domain.policy import Policy
 from domain.severity import Tier
 
-ActionKind = Literal["page", "escalation", "comms_reminder", "checklist_nag"]
+ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag"]
 ACK_TIMEOUT_RULE = "ack-timeout"
 
 
@@ -20,6 +20,7 @@ class Action(BaseModel):
     kind: ActionKind
     at: datetime
     tier: Tier | None = None
+    person: str | None = Field(default=None, description="repage: page this person directly, not the tier's holder")
     rule: str | None = None
     reason: str
 
@@ -36,15 +37,21 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
     detected = state.detected_at
     level = policy.severity(state.severity)
     actions = [Action(key="page:initial", kind="page", at=detected, tier=Tier.PRIMARY, reason="new incident")]
+    actions += _repages(policy, state)
+    # while every alert is resolved the policy may hold escalations back; they resume when one fires again
+    pause = policy.incident.alerts.pause_while_recovered if state.alerts_all_resolved() else "none"
 
-    if policy.oncall.escalation.acknowledge_escalates_to_next_tier and state.acknowledged_at is None:
+    if (policy.oncall.escalation.acknowledge_escalates_to_next_tier and state.acknowledged_at is None
+            and pause == "none"):
+        # the deadline counts from the latest page to primary: a re-page after an alert fired again restarts it
+        paged_at = max([detected, *state.refired_at])
         actions.append(Action(
-            key=ACK_TIMEOUT_RULE, kind="escalation", at=detected + level.response_time,
+            key=ACK_TIMEOUT_RULE, kind="escalation", at=paged_at + level.response_time,
             tier=Tier.PRIMARY.next_up(), rule=ACK_TIMEOUT_RULE,
             reason=f"not acknowledged within {_minutes(level.response_time)} ({state.severity.value} response time)",
         ))
 
-    if not state.phase.reached(policy.incident.escalation_stops_at):
+    if not state.phase.reached(policy.incident.escalation_stops_at) and pause != "all":
         for rule in policy.oncall.escalation.rules:
             if state.severity in rule.severities:
                 actions.append(Action(
@@ -75,6 +82,24 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
         actions.append(Action(
             key="checklist-nag", kind="checklist_nag", at=detected + policy.incident.checklist.nag_at,
             reason="first-15-minutes checklist has open items",
+        ))
+    return actions
+
+
+def _repages(policy: Policy, state: IncidentState) -> list[Action]:
+    """An alert fired again after the incident mitigated itself: page the person who acknowledged (if they are
+    one of the policy's people), else whoever holds the tier paged last — at most every `repage_at_most_every`."""
+    actions, last = [], None
+    spacing = policy.incident.alerts.repage_at_most_every
+    person = state.acknowledged_by if state.acknowledged_by in policy.oncall.people else None
+    for index, fired_again_at in enumerate(state.refired_at):
+        if last is not None and fired_again_at - last < spacing:
+            continue
+        last = fired_again_at
+        actions.append(Action(
+            key=f"repage:{index}", kind="repage", at=fired_again_at, person=person,
+            tier=state.highest_paged_tier() or Tier.PRIMARY, reason="an alert fired again after the incident had "
+                                                                   "mitigated itself",
         ))
     return actions
 

@@ -132,6 +132,19 @@ class AlertMapping(Strict):
     default: Severity = Severity.SEV3
 
 
+class AlertHandling(Strict):
+    """What alerts do to an incident once it has mitigated itself (every alert resolved; docs/gateway.md)."""
+
+    pause_while_recovered: Literal["acknowledgement", "all", "none"] = Field(
+        default="acknowledgement",
+        description="Escalations that wait while every alert is resolved and resume when one fires again: the "
+                    "acknowledgement deadline (default), every escalation, or none")
+    repage_at_most_every: Duration = Field(
+        default=timedelta(minutes=5),
+        description="An alert firing again after the incident mitigated itself pages the responder again, at "
+                    "most this often (a flapping alert)")
+
+
 class IncidentPolicy(Strict):
     version: int = 1
     timezone: ZoneName = "Asia/Seoul"
@@ -140,6 +153,7 @@ class IncidentPolicy(Strict):
     communication: Communication
     checklist: Checklist
     alert_mapping: AlertMapping = AlertMapping()
+    alerts: AlertHandling = AlertHandling()
     escalation_stops_at: Phase = Field(
         default=Phase.RESOLVED, description="Unresolved-time escalation rules stop once the incident reaches this phase"
     )

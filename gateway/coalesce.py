@@ -55,4 +55,7 @@ def merge(groups: list[AlertGroup]) -> AlertGroup:
     for group in groups:
         for alert in group.alerts:
             alerts[alert.fingerprint] = alert
-    return groups[-1].model_copy(update={"alerts": list(alerts.values())})
+    if len(groups) == 1:
+        return groups[0]
+    newest = groups[-1]  # validated again: the union is cut to the limits like any notification
+    return AlertGroup.model_validate({**dict(newest), "alerts": list(alerts.values())})

@@ -3,12 +3,14 @@ starts with. Pure functions: no I/O, nothing secret (PagerDuty's routing key nev
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
+from domain.alert_limits import bounded_alerts
 from domain.alerts import AlertSnapshot
 from domain.incident import Alert, IncidentStart
+from domain.limits import IMPACT_MAX, SERVICE_MAX, TITLE_MAX, clip, sane_time
 from domain.policy import Policy
 from domain.severity import Severity
 from gateway.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload, PagerDutyEvent, real_time
@@ -28,6 +30,9 @@ def generation_id(key: str, generation: int) -> str:
 
 
 class AlertGroup(BaseModel):
+    """One notification at the door, cut to the limits every incident keeps (domain/limits.py): whatever the
+    sender sent, what reaches Temporal is small, and its times are ones nothing downstream can fail on."""
+
     source: str
     key: str
     title: str
@@ -35,18 +40,31 @@ class AlertGroup(BaseModel):
     severity: Severity | None = None
     impact: str | None = None
     alerts: list[Alert]
+    hidden: int = Field(default=0, description="Alerts of the group not listed that may still fire")
+    group_firing: bool = Field(default=False, description="The sender says the group still fires (its hidden "
+                                                          "alerts included)")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "AlertGroup":
+        now = datetime.now(UTC)
+        alerts, self.hidden = bounded_alerts(self.alerts, self.hidden)
+        self.alerts = [a.model_copy(update={"starts_at": sane_time(a.starts_at, now),
+                                            "ends_at": sane_time(a.ends_at, now, future_ok=True)}) for a in alerts]
+        self.title = clip(self.title.strip(), TITLE_MAX) or "alert"
+        self.service = clip(self.service.strip(), SERVICE_MAX) or "unknown"
+        return self
 
     @property
     def firing(self) -> bool:
-        return any(a.status == "firing" for a in self.alerts)
+        return any(a.status == "firing" for a in self.alerts) or (self.hidden > 0 and self.group_firing)
 
     def digest(self) -> str:
         """Same key, same alerts with the same statuses -> same digest (what 'identical snapshot' means)."""
         members = sorted((a.fingerprint, a.status) for a in self.alerts)
-        return hashlib.sha256(json.dumps([self.key, members]).encode()).hexdigest()
+        return hashlib.sha256(json.dumps([self.key, members, self.hidden]).encode()).hexdigest()
 
     def snapshot(self, now: datetime) -> AlertSnapshot:
-        return AlertSnapshot(source=self.source, alerts=self.alerts, received_at=now)
+        return AlertSnapshot(source=self.source, alerts=self.alerts, received_at=now, hidden=self.hidden)
 
     def start(self, incident_id: str, policy: Policy | None = None) -> IncidentStart:
         starts = [a.starts_at for a in self.alerts if a.status == "firing" and a.starts_at]
@@ -64,8 +82,8 @@ def _fingerprint(labels: dict[str, str]) -> str:
 def _service(labels_in_order: list[dict[str, str]]) -> str:
     for labels in labels_in_order:
         for name in ("service", "app", "job"):
-            if labels.get(name):
-                return labels[name][:100]
+            if labels.get(name, "").strip():
+                return labels[name].strip()[:SERVICE_MAX]
     return "unknown"
 
 
@@ -86,9 +104,10 @@ def _alertmanager_like(source: str, payload: AlertmanagerPayload) -> AlertGroup:
     if isinstance(payload, GrafanaPayload) and payload.title and not summary:
         title = payload.title
     service = _service([common, payload.groupLabels, *(a.labels for a in payload.alerts)])
-    return AlertGroup(source=source, key=incident_key(source, payload.groupKey), title=title[:300],
-                      service=service, alerts=alerts,
-                      impact=payload.commonAnnotations.get("impact") or payload.commonAnnotations.get("description"))
+    impact = payload.commonAnnotations.get("impact") or payload.commonAnnotations.get("description")
+    return AlertGroup(source=source, key=incident_key(source, payload.groupKey), title=title, service=service,
+                      alerts=alerts, impact=clip(impact, IMPACT_MAX) if impact else None,
+                      hidden=max(0, payload.truncatedAlerts), group_firing=payload.status == "firing")
 
 
 def from_alertmanager(payload: AlertmanagerPayload) -> AlertGroup:
@@ -99,19 +118,28 @@ def from_grafana(payload: GrafanaPayload) -> AlertGroup:
     return _alertmanager_like("grafana", payload)
 
 
-def from_pagerduty_trigger(event: PagerDutyEvent, dedup_key: str) -> AlertGroup:
+def from_pagerduty_trigger(event: PagerDutyEvent, dedup_key: str, service: str | None = None) -> AlertGroup:
+    """`service`: the one the event's routing key belongs to (INCIDENTFLOW_PAGERDUTY_INTAKE_KEYS), else
+    `custom_details.service`, `component`, `group`, `source`. PagerDuty's severity is the `severity` label, which
+    the policy's alert mapping turns into the incident's severity (critical → sev1 in ours)."""
+    from gateway.pagerduty_details import details_of, split_details  # PagerDuty-only helpers
+
     body = event.payload
     assert body is not None  # the route checks this first and answers 422
-    labels = {"alertname": body.summary[:200], "severity": body.severity, "source": body.source}
+    details = details_of(body.custom_details)
+    named = details.get("service") if isinstance(details.get("service"), str) else None
+    service = clip((service or (named or "").strip() or body.component or body.group or body.source).strip(),
+                   SERVICE_MAX)
+    labels = {"alertname": body.summary[:200], "severity": body.severity, "source": body.source, "service": service}
     for name, value in (("component", body.component), ("group", body.group), ("class", body.class_)):
         if value:
             labels[name] = value
-    details = body.custom_details if isinstance(body.custom_details, dict) else {}
-    service = str(details.get("service") or body.component or body.group or body.source)[:100]
-    labels.setdefault("service", service)
-    alert = Alert(fingerprint=dedup_key[:200], status="firing", labels=labels, annotations={"summary": body.summary},
+    # a short `alertname` detail may replace the summary as alertname; PagerDuty's own fields stay as sent
+    detail_labels, detail_annotations = split_details(details, taken=set(labels) - {"alertname"})
+    alert = Alert(fingerprint=dedup_key[:200], status="firing", labels={**labels, **detail_labels},
+                  annotations={**detail_annotations, "summary": body.summary},
                   starts_at=real_time(body.timestamp), generator_url=event.client_url)
-    return AlertGroup(source="pagerduty", key=incident_key("pagerduty", dedup_key), title=body.summary[:300],
+    return AlertGroup(source="pagerduty", key=incident_key("pagerduty", dedup_key), title=body.summary,
                       service=service, alerts=[alert])
 
 

@@ -1,11 +1,12 @@
 """The real gateway app served by uvicorn in a thread on a free loopback port, and example payloads."""
 
+import asyncio
 import copy
 import json
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,8 @@ from gateway.app import create_app
 from gateway.outbox import outbox_url
 from settings import Settings
 from tests.conftest import free_port
+from tests.helpers import running_worker
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOKEN = "test-token-1"
@@ -135,3 +138,34 @@ def private_dev_server(data_dir: Path):
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+@asynccontextmanager
+async def alert_stack(time_env, task_queue: str, recorder):
+    """A worker and the gateway on the time-skipping server: alerts in over HTTP, pages out to `recorder`."""
+    async with running_worker(time_env.client, task_queue, recorder):
+        with served(address_of(time_env.client), task_queue) as gateway:
+            yield gateway
+
+
+async def state_of(client, incident_id: str):
+    """The incident's state once its workflow has one (it starts moments after the webhook answered)."""
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
+    for _ in range(200):
+        state = await handle.query(IncidentWorkflow.snapshot)
+        if state is not None:
+            return state
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{incident_id} never started")
+
+
+async def wait_until(predicate, what: str, timeout: float = 15.0):
+    """Await `predicate()` until it returns something truthy; fail naming `what`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)

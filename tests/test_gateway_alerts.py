@@ -13,37 +13,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.decisions import Acknowledge
 from gateway.mapping import incident_key
-from tests.gateway_support import address_of, alertmanager_group, example, served
+from tests.gateway_support import address_of, alert_stack, alertmanager_group, example, served, state_of
+from tests.gateway_support import wait_until as wait_for
 from tests.helpers import running_worker
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 
 @pytest.fixture
 async def stack(time_env, task_queue, recorder):
-    async with running_worker(time_env.client, task_queue, recorder):
-        with served(address_of(time_env.client), task_queue) as gateway:
-            yield gateway
-
-
-async def state_of(client, incident_id: str):
-    handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
-    for _ in range(200):
-        state = await handle.query(IncidentWorkflow.snapshot)
-        if state is not None:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{incident_id} never started")
-
-
-async def wait_for(predicate, what: str, timeout: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+    async with alert_stack(time_env, task_queue, recorder) as gateway:
+        yield gateway
 
 
 async def exists(client, incident_id: str) -> bool:

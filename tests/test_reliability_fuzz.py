@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bench.chaos.fuzz import StartRecorder, fuzz_gateway
+from bench.chaos.hostile import hostile_shapes, run_hostile
 from tests.gateway_support import TOKEN, address_of, served
 from tests.helpers import running_worker
 
@@ -31,3 +32,14 @@ async def test_schemathesis_over_the_gateway_openapi_finds_no_5xx_and_no_workflo
     # the fuzzer reached past authentication and validation: both refusals and accepted requests happened
     assert summary["statuses"].get(401) and summary["statuses"].get(422), summary
     assert report.workflows_started > 0, summary
+
+
+@pytest.mark.timeout(300)
+async def test_the_hostile_shapes_are_answered_right_and_leave_no_incident_stuck(time_env, task_queue, recorder):
+    with served(address_of(time_env.client), task_queue, slack_signing_secret="fuzz-signing-secret") as gateway:
+        async with running_worker(time_env.client, task_queue, recorder):
+            report = await asyncio.to_thread(run_hostile, gateway.url, TOKEN)
+    summary = report.summary()
+    assert report.wrong_answers == [] and report.stuck == [], summary
+    assert set(report.answers) == set(hostile_shapes()), summary
+    assert len(report.incidents) >= 6, summary  # every alert shape opened an incident that still answers

@@ -169,6 +169,7 @@ class IncidentWorkflow:
             # Arrived while the policy snapshot was loading: the validator could not judge it yet.
             await workflow.wait_condition(lambda: self.state is not None)
             try:
+                decisions.check_from_outside(decision)
                 decisions.check(self.state, decision)
                 self._runbooks.check(decision)
             except DecisionRejected as exc:
@@ -179,6 +180,7 @@ class IncidentWorkflow:
 
     @decide.validator
     def _validate_decision(self, decision: Decision) -> None:
+        decisions.check_from_outside(decision)  # updates come from people; the system's own come as signals
         if self.state is not None:
             decisions.check(self.state, decision)
             self._runbooks.check(decision)
@@ -249,6 +251,11 @@ class IncidentWorkflow:
         now = workflow.now()
         if action.kind == "page":
             self._start(self._page(action.tier, action.reason, action.key))
+        elif action.kind == "repage":
+            who = self.policy.person_name(action.person) if action.person else f"the {action.tier.value} on call"
+            state.note(now, "escalation", "incidentflow", f"{action.reason} → paging {who} again")
+            self._send("escalation", state.timeline[-1].text, key=action.key)
+            self._start(self._page(action.tier, action.reason, action.key, person=action.person))
         elif action.kind == "escalation":
             engaged = action.tier in self._dispatched_tiers
             if not engaged and workflow.patched(TIER_CLAIMED_WHEN_PLANNED):
@@ -278,8 +285,8 @@ class IncidentWorkflow:
             text = "📋 First-15-minutes checklist still open:\n" + "\n".join(f"- [ ] {t}" for t in open_items)
             self._send("checklist_nag", text, key=action.key, to=[owner] if owner else [])
 
-    async def _page(self, tier: Tier, reason: str, key: str) -> None:
-        """Page whoever holds `tier` now; a tier nobody holds escalates to the next one up."""
+    async def _page(self, tier: Tier, reason: str, key: str, person: str | None = None) -> None:
+        """Page whoever holds `tier` now (or `person`); a tier nobody holds escalates to the next one up."""
         state = self.state
         current: Tier | None = tier
         while current is not None:
@@ -288,11 +295,13 @@ class IncidentWorkflow:
                 key=f"{workflow.info().workflow_id}/{workflow.info().run_id}/{key}/{current.value}",
                 incident_id=state.id, title=state.title, service=state.service, severity=state.severity,
                 tier=current, reason=reason, drill=state.drill, at=workflow.now(), oncall=self.policy.oncall,
+                person=person,
             )
             outcome = await workflow.execute_activity_method(
                 NotificationActivities.page_responder, request, **DELIVERY
             )
-            if outcome.target is not None:
+            self._note_refused(f"page to {outcome.target}", outcome.refused)
+            if outcome.target is not None and (outcome.channels or not outcome.refused):
                 state.pages.append(Page(tier=current, target=outcome.target, at=outcome.at, reason=reason,
                                         key=request.key, channels=outcome.channels))
                 name = self.policy.person_name(outcome.target)
@@ -302,8 +311,9 @@ class IncidentWorkflow:
                 self._changed = True
                 return
             above = current.next_up()
+            gap = "nobody holds" if outcome.target is None else f"no channel took the page to {outcome.target} of"
             state.note(workflow.now(), "page", "incidentflow",
-                       f"nobody holds {current.value}; escalating to {above.value if above else 'nobody'}")
+                       f"{gap} {current.value}; escalating to {above.value if above else 'nobody'}")
             current = above
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────
@@ -317,7 +327,21 @@ class IncidentWorkflow:
             severity=state.severity, to=to or [], title=state.title, text=text, drill=state.drill, room=state.room,
             approval=approval,
         )
-        self._start(workflow.execute_activity_method(NotificationActivities.notify, notification, **DELIVERY))
+        self._start(self._deliver(notification))
+
+    async def _deliver(self, notification: Notification) -> None:
+        report = await workflow.execute_activity_method(NotificationActivities.notify, notification, **DELIVERY)
+        self._note_refused(f"{notification.kind} message", report.refused if report else [])
+
+    def _note_refused(self, what: str, refused: list[str], once: bool = False) -> None:
+        """A channel refused a delivery for good (a 4xx): it is not retried, and the timeline says so (`once`:
+        not again for every later view the channel refuses the same way)."""
+        for reason in refused:
+            text = f"{what} not delivered: {reason}"
+            if once and any(e.text == text for e in self.state.timeline):
+                continue
+            self.state.note(workflow.now(), "notification", "incidentflow", text)
+            self._changed = True
 
     # ── the incident room and the published view (Slack header, status page, pager ack/resolve) ────
     async def _open_room(self) -> None:
@@ -356,7 +380,8 @@ class IncidentWorkflow:
                 return
             latest = self._view_latest
             try:
-                await workflow.execute_activity_method(NotificationActivities.publish_view, latest, **DELIVERY)
+                report = await workflow.execute_activity_method(NotificationActivities.publish_view, latest,
+                                                                **DELIVERY)
             except ActivityError as exc:
                 # A channel refused it (the others have it): try again after its Retry-After or a backoff, or
                 # at once with a newer view. Never a timer cancelled: see `_wake_at`.
@@ -365,6 +390,7 @@ class IncidentWorkflow:
                 await workflow.wait_condition(lambda seen=latest, due=retry: self._view_latest != seen or due.is_set())
                 continue
             self._view_sent, backoff = latest, VIEW_RETRY_FIRST
+            self._note_refused("incident view", report.refused if report else [], once=True)
 
     async def _drain_views(self) -> None:
         """Incidents started before VIEWS_FROM_ONE_WAITING_TASK replay with this."""

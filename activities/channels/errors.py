@@ -5,6 +5,7 @@ from datetime import timedelta
 from temporalio.exceptions import ApplicationError
 
 DEFAULT_RETRY_AFTER = timedelta(seconds=30)
+REJECTED = "Rejected"
 
 
 def retry_after(value: str | None) -> timedelta:
@@ -21,6 +22,16 @@ def rate_limited(service: str, what: str, header: str | None) -> ApplicationErro
         f"{service} rate limited {what}; retrying in {delay.total_seconds():.0f}s (Retry-After)",
         type=f"{service}RateLimited", next_retry_delay=delay,
     )
+
+
+def rejected(service: str, what: str, detail: str) -> ApplicationError:
+    """A 4xx other than a rate limit: the same request would be refused again, so it is not retried. The
+    workflow writes it into the incident's timeline (docs/communications.md)."""
+    return ApplicationError(f"{service} refused {what}: {detail}", type=f"{service}{REJECTED}", non_retryable=True)
+
+
+def is_rejection(error: BaseException) -> bool:
+    return isinstance(error, ApplicationError) and error.non_retryable and (error.type or "").endswith(REJECTED)
 
 
 def unavailable(service: str, what: str, detail: str) -> ApplicationError:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import httpx
 from pydantic import SecretStr
 
-from activities.channels.errors import rate_limited, unavailable
+from activities.channels.errors import rate_limited, rejected, unavailable
 from activities.delivery_log import DeliveryLog
 from domain.comms import IncidentView
 from domain.notifications import Notification, PageRequest
@@ -114,6 +114,5 @@ class PagerDutyChannel:
         if response.status_code >= 500:
             raise unavailable("PagerDuty", what, f"HTTP {response.status_code}")
         if response.status_code >= 400:
-            # 400 means the event itself is wrong (e.g. a bad routing key): retrying with backoff keeps the
-            # page visible as a failing activity instead of silently dropping it.
-            raise unavailable("PagerDuty", what, f"HTTP {response.status_code}: {response.text[:300]}")
+            # the event itself is wrong (e.g. a bad routing key): the same event would be refused again
+            raise rejected("PagerDuty", what, f"HTTP {response.status_code}: {response.text[:300]}")

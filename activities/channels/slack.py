@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels.errors import rate_limited, unavailable
+from activities.channels.errors import rate_limited, rejected, unavailable
 from activities.channels.slack_blocks import approval_blocks, header_blocks, header_text, mrkdwn_escape
 from domain.comms import IncidentView, RoomRequest
 from domain.notifications import Notification, PageRequest
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 HEADER_EVENT = "incidentflow_header"
 MESSAGE_EVENT = "incidentflow_message"
 BENIGN = {"already_in_channel", "cant_invite_self", "user_not_found", "already_in_channel_or_invited"}
+# Slack's answers that the same call would get again: not retried, written into the timeline instead
+REFUSED = {"msg_too_long", "invalid_blocks", "invalid_blocks_format", "invalid_arguments", "invalid_attachments",
+           "too_many_attachments", "no_text", "invalid_name", "invalid_name_maxlength", "invalid_name_specials"}
 ICONS = {"page": "📟", "escalation": "⏫", "decision": "✅", "comms_reminder": "⏰", "checklist_nag": "📋",
          "alert": "🔔", "phase": "🔁", "status_update": "📣", "runbook": "🛠", "postmortem": "📝"}
 
@@ -212,6 +215,8 @@ class SlackChannel:
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
             if error in benign:
                 return dict(exc.response.data)
+            if error in REFUSED:
+                raise rejected("Slack", what, error) from None
             raise unavailable("Slack", what, f"HTTP {status} {error or ''}".strip()) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise unavailable("Slack", what, f"{type(exc).__name__}: {exc}") from None

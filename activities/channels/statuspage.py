@@ -14,14 +14,16 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
-from activities.channels.errors import rate_limited, unavailable
+from activities.channels.errors import rate_limited, rejected, unavailable
 from activities.status_store import StatusStore
 from domain.comms import IncidentView
+from domain.limits import clip
 from domain.notifications import Notification, PageRequest
 from domain.policy import Person
 
 METADATA_KEY = "incidentflow"
 PER_PAGE = 100  # unresolved incidents per page (the API's default)
+NAME_MAX = 255  # Statuspage refuses longer incident names (422)
 
 
 class StatusPageChannel:
@@ -96,7 +98,8 @@ class StatuspageIoChannel:
     async def update(self, view: IncidentView) -> None:
         if not view.public or not view.updates:
             return
-        incident = {"name": view.title, "status": view.public_status, "body": view.updates[-1].message}
+        incident = {"name": clip(view.title, NAME_MAX), "status": view.public_status,
+                    "body": view.updates[-1].message}
         signature = json.dumps({"incident": incident}, sort_keys=True, ensure_ascii=False)
         known = self._load(view.incident_id)
         if known and known[1] == signature:
@@ -143,8 +146,10 @@ class StatuspageIoChannel:
             raise unavailable("Statuspage", what, f"{type(exc).__name__}: {exc}") from None
         if response.status_code in (420, 429):  # Statuspage rate limits with either
             raise rate_limited("Statuspage", what, response.headers.get("retry-after"))
-        if response.status_code >= 400:
+        if response.status_code >= 500 or response.status_code == 404:  # 404: read again, or created afresh
             raise unavailable("Statuspage", what, f"HTTP {response.status_code}: {response.text[:300]}")
+        if response.status_code >= 400:
+            raise rejected("Statuspage", what, f"HTTP {response.status_code}: {response.text[:300]}")
         try:
             if isinstance(answer, TypeAdapter):
                 return answer.validate_json(response.content)

@@ -3,6 +3,8 @@ bodies, paths and query strings — and sends each with a valid, a wrong, a malf
 Checked for every request: no 5xx; a request without a valid token is 401 on /webhooks and /api; and no
 workflow is started by a request that was refused (any 4xx) or unauthenticated. "Started" is seen by a
 client interceptor on the gateway's own Temporal client (its only way to Temporal), request by request.
+Then the hand-made hostile shapes (`bench.chaos.hostile`): each answered as it should, and every incident
+they opened still answers and accepts a decision.
 
     python -m bench.chaos.fuzz --requests 10000 --seed 1
 
@@ -28,6 +30,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from temporalio.client import Interceptor, OutboundInterceptor
+
+from bench.chaos.hostile import HostileReport, run_hostile
 
 PROTECTED = ("/webhooks/", "/api/")
 AUTH = {
@@ -72,10 +76,12 @@ class FuzzReport:
     started_by_refused: list[str] = field(default_factory=list)
     workflows_started: int = 0
     seconds: float = 0.0
+    hostile: HostileReport | None = None
 
     @property
     def ok(self) -> bool:
-        return not (self.server_errors or self.unauthenticated_not_401 or self.started_by_refused)
+        return not (self.server_errors or self.unauthenticated_not_401 or self.started_by_refused
+                    or (self.hostile is not None and not self.hostile.ok))
 
     def summary(self) -> dict:
         return {"requests_run": self.requests_run, "not_sendable": self.not_sendable,
@@ -83,7 +89,8 @@ class FuzzReport:
                 "workflows_started_by_accepted_requests": self.workflows_started,
                 "server_errors": self.server_errors[:20], "unauthenticated_not_401": self.unauthenticated_not_401[:20],
                 "started_by_refused_or_unauthenticated": self.started_by_refused[:20],
-                "seconds": round(self.seconds, 1), "ok": self.ok}
+                "seconds": round(self.seconds, 1),
+                "hostile_shapes": self.hostile.summary() if self.hostile is not None else None, "ok": self.ok}
 
 
 def case_strategy(base_url: str, exclude: tuple[str, ...] = ()) -> st.SearchStrategy:
@@ -180,6 +187,7 @@ async def _run(requests_wanted: int, random_seed: int) -> FuzzReport:
             async with build_worker(client, "fuzz", [RecordingChannel()]):
                 report = await asyncio.to_thread(fuzz_gateway, gateway.url, TOKEN, recorder, requests_wanted,
                                                  random_seed, (), 100, housekeeping)
+                report.hostile = await asyncio.to_thread(run_hostile, gateway.url, TOKEN)
         return report
     finally:
         server.stop()
