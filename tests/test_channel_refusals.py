@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from domain.severity import Severity
 from tests.comms_support import comms_settings, comms_worker, eventually
+from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.statuspage import FakeStatuspage
 from tests.helpers import start_incident
 from workflows.incident import IncidentWorkflow
@@ -39,7 +40,8 @@ async def test_a_refusing_statuspage_is_asked_once_and_the_timeline_says_why(tim
 
             async def refusal_noted():
                 state = await handle.query(IncidentWorkflow.snapshot)
-                return [e for e in state.timeline if e.kind == "notification" and "statuspage" in e.text]
+                timeline = state.timeline if state else []
+                return [e for e in timeline if e.kind == "notification" and "statuspage" in e.text]
 
             [noted] = await eventually(refusal_noted, "the refusal in the timeline")
             calls_then = len(fake.calls)
@@ -51,4 +53,26 @@ async def test_a_refusing_statuspage_is_asked_once_and_the_timeline_says_why(tim
     # later views (the escalations change the header) are refused too, but the same refusal is noted once
     assert len(fake.calls) - calls_then <= 6
     assert [e.text for e in state.timeline if e.kind == "notification"] == [noted.text]
-    assert [p.tier.value for p in state.pages][:2] == ["primary", "secondary"]  # paging was never held back
+    assert {"primary", "secondary"} <= {p.tier.value for p in state.pages}  # paging was never held back
+
+
+async def test_a_page_pagerduty_refuses_is_written_into_the_timeline_and_not_sent_again(time_env, task_queue,
+                                                                                        tmp_path):
+    with FakePagerDuty({"the-right-key"}) as pagerduty:  # answers 400 "bad routing_key" to ours
+        settings = comms_settings(tmp_path, pagerduty=pagerduty)
+        async with comms_worker(time_env.client, task_queue, settings):
+            handle = await start_incident(time_env.client, task_queue, Severity.SEV2, service="friends")
+
+            async def refusal_noted():
+                state = await handle.query(IncidentWorkflow.snapshot)
+                timeline = state.timeline if state else []
+                return [e for e in timeline if e.kind == "notification" and "pagerduty" in e.text]
+
+            [noted] = await eventually(refusal_noted, "the refused page in the timeline")
+            await time_env.sleep(timedelta(minutes=10))
+            state = await handle.query(IncidentWorkflow.snapshot)
+            await handle.terminate("test over")
+    assert noted.text.startswith(f"page to {state.pages[0].target} not delivered: pagerduty: PagerDuty refused")
+    assert "HTTP 400" in noted.text
+    assert [e.status for e in pagerduty.events] == [400]  # asked once, not about once a minute
+    assert "pagerduty" not in state.pages[0].channels and "record" in state.pages[0].channels
