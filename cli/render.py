@@ -1,13 +1,17 @@
-"""Rich output for people (machines get --json)."""
+"""Rich output for people (machines get --json). Every value that came from a sender or a person goes
+through `plain` (cli/plain_text.py): no terminal escapes, no Rich markup."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from cli.common import console
+from cli.plain_text import plain_text as plain
 from domain.incident import IncidentState
+from domain.text import terminal_text
 
 SEVERITY_STYLE = {"sev0": "bold white on red", "sev1": "bold red", "sev2": "yellow", "sev3": "cyan"}
 
@@ -35,46 +39,77 @@ def render_list(states: list[IncidentState]) -> None:
     for column in ("id", "sev", "phase", "service", "title", "detected", "ack by", "IC"):
         table.add_column(column)
     for s in states:
-        table.add_row(s.id + (" [drill]" if s.drill else ""), f"[{SEVERITY_STYLE[s.severity.value]}]{s.severity.value}",
-                      s.phase.value, s.service, s.title, _when(s.detected_at, zone), s.acknowledged_by or "-",
-                      s.roles.ic or "-")
+        table.add_row(plain(s.id + (" [drill]" if s.drill else "")),
+                      Text(s.severity.value, style=SEVERITY_STYLE[s.severity.value]), s.phase.value,
+                      plain(s.service), plain(s.title), _when(s.detected_at, zone), plain(s.acknowledged_by),
+                      plain(s.roles.ic))
     console.print(table)
 
 
 def render_incident(s: IncidentState) -> None:
     zone = _zone()
-    header = (f"[{SEVERITY_STYLE[s.severity.value]}]{s.severity.value.upper()}[/] {s.title}\n"
-              f"service: {s.service}   phase: [bold]{s.phase.value}[/]   source: {s.source}"
-              f"{'   [magenta]DRILL[/]' if s.drill else ''}\n"
-              f"impact: {s.impact or '-'}\n"
-              f"started {_when(s.started_at, zone)} · detected {_when(s.detected_at, zone)} · "
-              f"acknowledged {_when(s.acknowledged_at, zone)}{f' by {s.acknowledged_by}' if s.acknowledged_by else ''}"
-              f" · mitigated {_when(s.mitigated_at, zone)} · resolved {_when(s.resolved_at, zone)}  ({zone.key})")
-    console.print(Panel(header, title=s.id))
+    acknowledged_by = (" by ", plain(s.acknowledged_by)) if s.acknowledged_by else ()
+    header = Text.assemble(
+        (s.severity.value.upper(), SEVERITY_STYLE[s.severity.value]), " ", plain(s.title), "\n",
+        "service: ", plain(s.service), "   phase: ", (s.phase.value, "bold"), "   source: ", plain(s.source),
+        Text.assemble("   ", ("DRILL", "magenta")) if s.drill else "", "\n",
+        "impact: ", plain(s.impact), "\n",
+        f"started {_when(s.started_at, zone)} · detected {_when(s.detected_at, zone)} · "
+        f"acknowledged {_when(s.acknowledged_at, zone)}", *acknowledged_by,
+        f" · mitigated {_when(s.mitigated_at, zone)} · resolved {_when(s.resolved_at, zone)}  ({zone.key})")
+    console.print(Panel(header, title=plain(s.id)))
     roles = Table(title="Roles")
     for role in ("ic", "ops", "comms", "liaison", "scribe"):
         roles.add_column(role)
-    roles.add_row(*[getattr(s.roles, r) or "-" for r in ("ic", "ops", "comms", "liaison", "scribe")])
+    roles.add_row(*[plain(getattr(s.roles, r)) for r in ("ic", "ops", "comms", "liaison", "scribe")])
     console.print(roles)
     pages = Table(title="Pages")
     for column in ("at", "tier", "target", "reason"):
         pages.add_column(column)
     for p in s.pages:
-        pages.add_row(_when(p.at, zone), p.tier.value, p.target or "-", p.reason)
+        pages.add_row(_when(p.at, zone), p.tier.value, plain(p.target), plain(p.reason))
     console.print(pages)
+    _render_alerts(s, zone)
     checklist = Table(title="Checklist")
     for column in ("", "item", "by", "at"):
         checklist.add_column(column)
     for c in s.checklist:
-        checklist.add_row("✓" if c.done else "✗", f"{c.text} [dim]({c.item})[/]", c.by or "-", _when(c.at, zone))
+        checklist.add_row("✓" if c.done else "✗", Text.assemble(plain(c.text), " ", (f"({c.item})", "dim")),
+                          plain(c.by), _when(c.at, zone))
     console.print(checklist)
     from cli.learning_common import compliance_summary  # after resolution (issue 7)
 
     if (summary := compliance_summary(s)) is not None:
-        console.print(summary)
-    timeline = Table(title="Timeline")
+        console.print(plain(summary, multiline=True))
+    omitted = f" ({s.alert_lines_omitted:,} older alert lines gave way)" if s.alert_lines_omitted else ""
+    timeline = Table(title="Timeline" + omitted)
     for column in ("at", "kind", "actor", "text"):
         timeline.add_column(column)
     for t in s.timeline:
-        timeline.add_row(_when(t.at, zone), t.kind, t.actor, t.text)
+        timeline.add_row(_when(t.at, zone), t.kind, plain(t.actor), plain(t.text, multiline=True))
     console.print(timeline)
+
+
+ALERTS_SHOWN = 20
+
+
+def _render_alerts(s: IncidentState, zone: ZoneInfo) -> None:
+    """Firing alerts first; the ones the incident was not shown (truncated, over the limits) are counted."""
+    if not s.alerts and not s.alerts_hidden:
+        return
+    alerts = sorted(s.alerts.values(), key=lambda a: (a.status != "firing", a.starts_at or s.detected_at))
+    firing = sum(a.status == "firing" for a in alerts)
+    table = Table(title=f"Alerts ({firing} firing of {len(alerts)})")
+    for column in ("status", "alert", "since"):
+        table.add_column(column)
+    for alert in alerts[:ALERTS_SHOWN]:
+        name = alert.labels.get("alertname", alert.fingerprint)
+        summary = alert.annotations.get("summary")
+        table.add_row(alert.status, plain(f"{name}: {summary}" if summary else name), _when(alert.starts_at, zone))
+    console.print(table)
+    if len(alerts) > ALERTS_SHOWN:
+        console.print(Text(f"… {len(alerts) - ALERTS_SHOWN:,} more alerts (`incident show {terminal_text(s.id)} "
+                           "--json` lists them)"))
+    if s.alerts_hidden:
+        console.print(f"+{s.alerts_hidden:,} more alerts of this group not shown (truncated by the sender or over "
+                      "the limits): the incident will not mitigate itself while they may fire")

@@ -170,3 +170,16 @@ async def test_after_an_acknowledgement_the_refire_pages_that_person_whoever_hol
     assert [(p.tier.value, p.target) for p in state.pages] == [("primary", primary), ("primary", someone_else)]
     assert recorder.pages()[-1]["target"] == someone_else
     assert any(f"paging {policy.person_name(someone_else)} again" in e.text for e in state.timeline)
+
+
+def test_incident_show_lists_the_alerts_and_says_how_many_were_not_shown(policy):
+    from cli.common import console
+    from cli.render import render_incident
+
+    state = alert_incident(policy, alert("a"), alert("b"))
+    merge_snapshot(policy, state, snapshot(alert("a"), alert("b", "resolved"), hidden=3), T0)
+    with console.capture() as captured:
+        render_incident(state)
+    shown = captured.get()
+    assert "Alerts (1 firing of 2)" in shown and "FriendsApiErrors: a is failing" in shown
+    assert "+3 more alerts of this group not shown" in shown
