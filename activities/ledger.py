@@ -6,6 +6,7 @@ Every write is an idempotent upsert keyed by the incident id plus a stable event
 page key, phase event id), so a retried activity never duplicates a row, and an older snapshot arriving
 after a newer one never rolls an incident back (`version` = timeline length only grows)."""
 
+import os
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -37,11 +38,19 @@ def configured_url() -> str:
     return settings.database_url or default_url(settings.data_dir)
 
 
+def create_private_file(database: Path) -> None:
+    """A new SQLite file readable by its owner only, in a directory only the owner can enter. Made here before
+    SQLite opens it because SQLite gives the -wal and -shm files the database file's mode."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         database = sa.make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            create_private_file(Path(database))
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
         # SQLAlchemy's documented recipe for real transactions on pysqlite: the driver's own implicit

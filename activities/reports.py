@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from activities.ledger import Ledger
 from activities.report_chart import render_chart
 from domain.policy import Policy
-from domain.reports import Period, Report, build_report, render_markdown
+from domain.report_markdown import render_markdown
+from domain.reports import Period, Report, build_report
 
 
 class WrittenReport(BaseModel):

@@ -104,7 +104,7 @@ class Stack:
 
 
 def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_gateway: bool = True) -> int:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner only (the process umask: cli/startup.py)
     address = f"127.0.0.1:{temporal_port}"
     env = {**os.environ, "TEMPORAL_ADDRESS": address, "INCIDENTFLOW_DATA_DIR": str(data_dir)}
     configured = get_settings().api_token

@@ -1,10 +1,14 @@
-"""A drill's scorecard for people: Rich in the terminal, Markdown for `--out`."""
+"""A drill's scorecard for people: Rich in the terminal, Markdown for `--out`. Scenario and timeline text
+goes through `plain` (terminal) and `markdown_text` (file): no escapes, markup, HTML or broken table rows."""
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
+from cli.plain_text import plain_text as plain
 from domain.drill import Scorecard
+from domain.markdown import markdown_text
 
 # Repeating reminders would bury the story of a long drill: the terminal shows the first and a count.
 REPEATING = ("comms_reminder", "checklist_nag")
@@ -55,20 +59,21 @@ def _summary(card: Scorecard) -> str:
 
 def render_scorecard(card: Scorecard, console: Console) -> None:
     style = "green" if card.passed else "red"
-    console.print(Panel(f"{card.description}\n{_summary(card)}", title=f"Drill {card.name}: {_verdict(card)}",
-                        border_style=style))
+    console.print(Panel(Text.assemble(plain(card.description, "", multiline=True), "\n", plain(_summary(card))),
+                        title=Text.assemble("Drill ", plain(card.name), f": {_verdict(card)}"), border_style=style))
     pages = Table(title="Pages", title_justify="left")
     for column in ("at", "tier", "target", "reason"):
         pages.add_column(column)
     for p in card.pages:
-        pages.add_row(clock(p.at_seconds), p.tier.value, p.target or "-", p.reason)
+        pages.add_row(clock(p.at_seconds), p.tier.value, plain(p.target), plain(p.reason))
     console.print(pages)
     if card.escalations:
         escalations = Table(title="Escalations", title_justify="left")
         for column in ("at", "rule", "tier", "result"):
             escalations.add_column(column)
         for e in card.escalations:
-            escalations.add_row(clock(e.at_seconds), e.rule, e.tier.value, "paged" if e.paged else "already engaged")
+            escalations.add_row(clock(e.at_seconds), plain(e.rule), e.tier.value,
+                                "paged" if e.paged else "already engaged")
         console.print(escalations)
     times = Table(title="Response against the policy", title_justify="left")
     for column in ("measure", "actual", "target", ""):
@@ -82,12 +87,12 @@ def render_scorecard(card: Scorecard, console: Console) -> None:
         checklist.add_column(column)
     for c in card.checklist:
         mark = "[red]late[/]" if c.late else "[green]✓[/]"
-        checklist.add_row(mark, f"{c.text} [dim]({c.item})[/]", clock(c.done_at_seconds), clock(c.due_seconds),
-                          c.by or "-")
+        checklist.add_row(mark, Text.assemble(plain(c.text), " ", (f"({c.item})", "dim")), clock(c.done_at_seconds),
+                          clock(c.due_seconds), plain(c.by))
     console.print(checklist)
     if card.simulated_steps:
-        console.print("Simulated runbook steps: " + "; ".join(
-            f"{step}: {' → '.join(results)}" for step, results in card.simulated_steps.items()))
+        console.print(plain("Simulated runbook steps: " + "; ".join(
+            f"{step}: {' → '.join(results)}" for step, results in card.simulated_steps.items())))
     timeline = Table(title="Timeline", title_justify="left")
     for column in ("at", "kind", "actor", "text"):
         timeline.add_column(column)
@@ -98,7 +103,7 @@ def render_scorecard(card: Scorecard, console: Console) -> None:
             hidden += 1
             continue
         shown.add(t.kind)
-        timeline.add_row(clock(t.at_seconds), t.kind, t.actor, t.text)
+        timeline.add_row(clock(t.at_seconds), t.kind, plain(t.actor), plain(t.text, multiline=True))
     console.print(timeline)
     if hidden:
         console.print(f"[dim]({hidden} more reminders not shown; --json or --out has the full timeline)[/]")
@@ -107,13 +112,14 @@ def render_scorecard(card: Scorecard, console: Console) -> None:
         for column in ("", "what", "expected", "actual"):
             expectations.add_column(column)
         for e in card.expectations:
-            expectations.add_row("[green]✓[/]" if e.passed else "[red]✗[/]", e.what, e.expected, e.actual)
+            expectations.add_row("[green]✓[/]" if e.passed else "[red]✗[/]", plain(e.what), plain(e.expected),
+                                 plain(e.actual))
         console.print(expectations)
 
 
 def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
     def cell(text: str) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+        return markdown_text(str(text))
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
@@ -121,7 +127,8 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def scorecard_markdown(card: Scorecard) -> str:
-    lines = [f"# Drill {card.name}: {_verdict(card)}", "", card.description, "", _summary(card), ""]
+    lines = [f"# Drill {markdown_text(card.name)}: {_verdict(card)}", "", markdown_text(card.description), "",
+             markdown_text(_summary(card)), ""]
     lines += ["## Pages", ""] + _md_table(
         ["at", "tier", "target", "reason"],
         [[clock(p.at_seconds), p.tier.value, p.target or "-", p.reason] for p in card.pages])
@@ -138,7 +145,7 @@ def scorecard_markdown(card: Scorecard) -> str:
           c.by or "-"] for c in card.checklist])
     if card.simulated_steps:
         lines += ["## Simulated runbook steps", ""] + [
-            f"- {step}: {' → '.join(results)}" for step, results in card.simulated_steps.items()] + [""]
+            markdown_text(f"- {step}: {' → '.join(results)}") for step, results in card.simulated_steps.items()] + [""]
     if card.expectations:
         lines += ["## Expectations", ""] + _md_table(
             ["", "what", "expected", "actual"],

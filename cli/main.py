@@ -1,6 +1,5 @@
 """`incident`: the command-line entry point."""
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from cli import (
     runbook_cmd,
 )
 from cli.common import CommandError
+from cli.settings_errors import BAD_SETTINGS_EXIT, settings_error_line
 
 app = typer.Typer(
     name="incident", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -47,8 +47,10 @@ def dev(
     """Run the embedded stack: Temporal dev server + worker + gateway. Ctrl-C stops it."""
     from activities.policy_loader import PolicyError, load_policy
     from cli.dev import run_dev
+    from cli.startup import start_process
     from settings import get_settings
 
+    start_process()
     try:
         load_policy(get_settings().policy_dir)
     except PolicyError as exc:
@@ -72,9 +74,10 @@ def tool_worker(
     """Run only remediation steps on this host (where an allow-listed tool lives)."""
     import asyncio
 
+    from cli.startup import start_process
     from worker import run_tool_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start_process()
     asyncio.run(run_tool_worker(task_queue))
 
 
@@ -86,10 +89,11 @@ def gateway(
     """Run the HTTP gateway (webhooks, REST API, status page, /metrics)."""
     import uvicorn
 
+    from cli.startup import start_process
     from gateway.app import create_app
     from gateway.heap import freeze_startup_heap
 
-    logging.basicConfig(level=logging.INFO)
+    start_process()
     app = create_app()
     freeze_startup_heap()  # no long collection pauses under a storm (gateway/heap.py)
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -119,6 +123,9 @@ def run() -> None:
             code = exc.exit_code
         elif isinstance(exc, click.exceptions.Abort):
             code = 1
+        elif (line := settings_error_line(exc)) is not None:  # settings are read lazily, by any command
+            print(f"error: {line}", file=sys.stderr)
+            code = BAD_SETTINGS_EXIT
         else:
             raise
     sys.stdout.flush()

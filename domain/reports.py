@@ -1,6 +1,6 @@
 """Weekly and monthly reviews (seed 000 "주간 리뷰 / 월간 리뷰"): statistics, metrics against the policy's
 targets, postmortems on time, action items, procedure compliance, trend. Pure: the CLI and the report
-workflow read the ledger and hand the rows in; `render_markdown` turns the result into the document."""
+workflow read the ledger and hand the rows in; `domain.report_markdown` turns the result into the document."""
 
 import re
 from collections import Counter
@@ -12,7 +12,6 @@ from pydantic import BaseModel
 
 from domain import metrics
 from domain.compliance import compliance
-from domain.durations import format_duration
 from domain.incident import IncidentState
 from domain.policy import Policy
 from domain.records import ActionItem, IncidentRecord, PostmortemRecord
@@ -211,83 +210,6 @@ def _weekly_counts(history: list[IncidentRecord], period: Period, zone: str) -> 
         cursor += timedelta(weeks=1)
     counts = Counter(_week_label(r.started_at, zone) for r in history if first <= r.started_at < period.end)
     return [WeekCount(week=w, count=counts.get(w, 0)) for w in dict.fromkeys(weeks)]
-
-
-# ── Markdown ─────────────────────────────────────────────────────────────────────────────────────
-def fmt(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-        if seconds < 60:
-            return f"{seconds:.0f}s"
-        if seconds >= 86400:
-            return f"{seconds / 86400:.1f}d"
-        if seconds < 3600:
-            return format_duration(timedelta(seconds=round(seconds)))
-        return format_duration(timedelta(minutes=round(seconds / 60)))
-    if isinstance(value, float):
-        return f"{value:.0%}"
-    return str(value)
-
-
-def _verdict(passed: bool | None) -> str:
-    return {True: "✅ pass", False: "❌ fail", None: "– no data"}[passed]
-
-
-def render_markdown(report: Report, chart_file: str | None = None) -> str:
-    p, zone = report.period, ZoneInfo(report.timezone)
-    title = "Weekly" if p.kind == "weekly" else "Monthly"
-    out = [
-        f"# {title} incident review — {p.label}",
-        "",
-        f"Period {p.start:%Y-%m-%d} – {(p.end - timedelta(days=1)):%Y-%m-%d} ({report.timezone}); "
-        f"generated {report.generated_at.astimezone(zone):%Y-%m-%d %H:%M}. "
-        f"{len(report.incidents)} incident(s); drills excluded: {report.drills_excluded}.",
-        "",
-    ]
-    if chart_file:
-        out += [f"![MTTR per severity against target, incidents per week]({chart_file})", ""]
-    out += ["## Metrics against targets", "", "| Metric | Scope | Value | Target | Result |", "|---|---|---|---|---|"]
-    for c in report.checks:
-        target = f"{c.comparison} {fmt(c.target)}"
-        out.append(f"| {c.metric} | {c.scope} | {fmt(c.value)} | {target} | {_verdict(c.passed)} |")
-    out += ["", "## Incidents by severity", "", "| Severity | Count | Resolved | MTTD | MTTA | MTTR |",
-            "|---|---|---|---|---|---|"]
-    for s in report.severity_stats:
-        out.append(f"| {s.severity.value} | {s.count} | {s.resolved} | {fmt(s.mttd)} | {fmt(s.mtta)} | {fmt(s.mttr)} |")
-    out += ["", "## By service", "", "| Service | Count | MTBF |", "|---|---|---|"]
-    for service, count in report.by_service.items():
-        out.append(f"| {service} | {count} | {fmt(report.mtbf_by_service.get(service))} |")
-    out += ["", "## By type (root-cause category)", "", "| Type | Count |", "|---|---|"]
-    out += [f"| {kind} | {count} |" for kind, count in report.by_type.items()]
-    out += ["", f"## Recurrence: {fmt(report.recurrence_rate)}", ""]
-    out += [f"- `{r.incident_id}` recurs `{r.of}` ({r.reason})" for r in report.recurrences] or ["- none"]
-    out += ["", "## Postmortems", "",
-            f"- required: {report.postmortems_required} · on time: {report.postmortems_on_time} · "
-            f"late: {report.postmortems_late} · pending: {report.postmortems_pending} · "
-            f"**missed deadline: {len(report.postmortems_missed)}**"]
-    out += [f"  - ❗ `{i}`: deadline missed, still unpublished" for i in report.postmortems_missed]
-    out += ["", "## Action items", "",
-            f"- open: {report.actions_open} · overdue: {len(report.actions_overdue)} · done in period: "
-            f"{report.actions_done}"]
-    out += [f"  - overdue #{a.id} ({a.term}) {a.title} — @{a.owner}, due {a.due}" for a in report.actions_overdue]
-    out += ["", f"## Procedure compliance: {fmt(report.compliance_mean)}", "",
-            "| Step | Done on time | Rate |", "|---|---|---|"]
-    out += [f"| {s.step} | {s.done}/{s.decided} | {fmt(s.rate)} |" for s in report.compliance_steps]
-    out += ["", "## Incidents", "",
-            "| Incident | Sev | Service | Started | MTTD | MTTA | MTTR | Phase | Postmortem | Compliance | Recurs |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in report.incidents:
-        out.append(
-            f"| `{r.id}` {r.title} | {r.severity.value} | {r.service} | {r.started_at.astimezone(zone):%m-%d %H:%M} |"
-            f" {fmt(r.mttd)} | {fmt(r.mtta)} | {fmt(r.mttr)} | {r.phase} | {r.postmortem} | {fmt(r.compliance)} |"
-            f" {r.recurrence_of or '–'} |")
-    if not report.incidents:
-        out.append("| no incidents in this period | | | | | | | | | | |")
-    out += ["", "## Trend: incidents per week", "", "| Week | Incidents |", "|---|---|"]
-    out += [f"| {w.week} | {w.count} |" for w in report.weekly_counts]
-    return "\n".join(out) + "\n"
 
 
 def previous_period_label(kind: PeriodKind, now: datetime, zone: str) -> str:

@@ -18,7 +18,7 @@ def ensure_dev_token(data_dir: Path, configured: str | None) -> tuple[str, Path 
         if token:
             return token, path
     token = secrets.token_urlsafe(32)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")

@@ -67,7 +67,7 @@ async def serving(server: MetricsServer, host: str, port: int) -> AsyncIterator[
         try:
             await site.start()
             bound = site._server.sockets[0].getsockname()[1]
-            log.warning("worker metrics on http://%s:%s/metrics", host, bound)
+            log.info("worker metrics on http://%s:%s/metrics", host, bound)
         except OSError as exc:
             log.warning("worker metrics off: cannot bind %s:%s (%s); set INCIDENTFLOW_METRICS_PORT", host, port, exc)
         yield bound
