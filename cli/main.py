@@ -117,6 +117,9 @@ def run() -> None:
         code = 130
     except Exception as exc:  # click usage errors and the like
         import click
+        from pydantic import ValidationError
+
+        from domain.policy import describe_errors
 
         if isinstance(exc, click.exceptions.ClickException):
             exc.show()
@@ -126,6 +129,10 @@ def run() -> None:
         elif (line := settings_error_line(exc)) is not None:  # settings are read lazily, by any command
             print(f"error: {line}", file=sys.stderr)
             code = BAD_SETTINGS_EXIT
+        elif isinstance(exc, ValidationError):  # an argument over the limits every entry has (domain/limits.py)
+            for line in describe_errors("error: invalid input", exc):
+                print(line, file=sys.stderr)
+            code = 2
         else:
             raise
     sys.stdout.flush()

@@ -140,3 +140,14 @@ async def test_publish_postmortem_is_refused_from_outside_and_the_draft_stays_a_
 
 async def _phase_is(client, incident: str, phase: str) -> bool:
     return (await state_of(client, incident)).phase.value == phase
+
+
+def test_the_cli_refuses_a_5000_character_title_in_one_line_naming_the_field():
+    import subprocess
+
+    from tests.conftest import venv_binary
+
+    done = subprocess.run([venv_binary("incident"), "declare", "--service", "payments", "--severity", "sev2",
+                           "--title", "t" * 5000, "--by", "minsu"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: invalid input: title: String should have at most 300 characters"
