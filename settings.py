@@ -1,9 +1,10 @@
 """Configuration from the environment (and `.env`), in one place. Secrets stay here, never in workflow input."""
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
     grafana_hmac_secret: SecretStr | None = Field(None, description="Checks X-Grafana-Alerting-Signature when set")
     grafana_hmac_timestamp_header: str | None = Field(None, description="Header with the signed timestamp, if any")
     dedup_window_seconds: float = Field(60.0, description="Identical alert snapshots within it: no Temporal call")
+    pagerduty_intake_keys: SecretStr | None = Field(
+        None, description="Inbound PagerDuty Events v2 (POST /v2/enqueue, /webhooks/pagerduty): routing keys "
+                          "that authenticate instead of a bearer token, as JSON routing key → service: "
+                          '{"<key>": "payments"}',
+    )
+    gateway_body_timeout_seconds: float = Field(
+        10.0, gt=0, description="A request body (webhooks, /api, /v2/enqueue, /slack) not fully received within "
+                                "this many seconds is answered 408",
+    )
     gateway_answer_within_ms: float = Field(
         25.0, ge=0, description="A webhook waits up to this long after its arrival (its outbox insert "
                                 "included) for Temporal to take its notification; after that it is answered "
@@ -64,6 +74,19 @@ class Settings(BaseSettings):
         description="Service name on spans; default incidentflow-worker / incidentflow-gateway",
     )
 
+    @field_validator("pagerduty_intake_keys")
+    @classmethod
+    def _intake_keys_are_a_json_object(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_intake_keys(value.get_secret_value())  # fail at start-up, not on the first page
+        return value
+
+    @property
+    def pagerduty_intake_services(self) -> dict[str, str]:
+        """Routing key → service name of INCIDENTFLOW_PAGERDUTY_INTAKE_KEYS ({} when unset)."""
+        keys = self.pagerduty_intake_keys
+        return parse_intake_keys(keys.get_secret_value()) if keys is not None else {}
+
     @property
     def channels(self) -> list[str]:
         names = [c.strip() for c in self.notify.split(",") if c.strip()]
@@ -75,6 +98,23 @@ class Settings(BaseSettings):
         if "slack" in names and "console" in names and self.notify == "console":
             names.remove("console")  # the console is the default only while no Slack token is configured
         return names
+
+
+def parse_intake_keys(raw: str) -> dict[str, str]:
+    """The routing-key object; errors name the entry by position, never by its key (a credential)."""
+    example = 'e.g. {"<32-character routing key>": "payments"}'
+    try:
+        keys = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos}); {example}") from None
+    if not isinstance(keys, dict):
+        raise ValueError(f"must be a JSON object of routing key → service name, not a {type(keys).__name__}; {example}")
+    for position, (key, service) in enumerate(keys.items(), start=1):
+        if not key.strip():
+            raise ValueError(f"entry {position}: the routing key is empty")
+        if not isinstance(service, str) or not service.strip() or len(service.strip()) > 100:
+            raise ValueError(f"entry {position}: the service must be a name of 1 to 100 characters")
+    return {key.strip(): service.strip() for key, service in keys.items()}
 
 
 @lru_cache

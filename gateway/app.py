@@ -1,18 +1,22 @@
-"""The FastAPI application: webhooks, REST API, /healthz, /metrics (docs/gateway.md).
+"""The FastAPI application: webhooks, PagerDuty's /v2/enqueue, REST API, /healthz, /metrics, /docs
+(docs/gateway.md).
 
 Feature routers are plain `app.include_router(...)` lines below; the Guard middleware authenticates
-`/webhooks/*` and `/api/*` only, so routers with their own authentication (Slack signatures) or public
-pages live under other prefixes."""
+`/webhooks/*` and `/api/*` (and PagerDuty's paths by routing key), and bounds the body of those and of
+`/slack/*`, so routers with their own authentication (Slack signatures) or public pages live under other
+prefixes."""
 
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from gateway import api, errors, slack, status_page, webhooks
+from gateway import api, api_docs, errors, slack, status_page, webhooks
 from gateway.context import Gateway
 from gateway.guard import Guard, parse_tokens
 from gateway.outbox import OutboxUnavailable
+from gateway.pagerduty_intake import IntakeKeys
+from gateway.security_headers import SecurityHeaders
 from observability import tracing
 from settings import Settings, get_settings
 
@@ -29,10 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="incidentflow gateway", version="0.1.0", lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # FastAPI's pages load from a CDN: /docs is served locally (api_docs)
         description="Alert webhooks and the incident REST API. `/webhooks/*` and `/api/*` need "
-                    "`Authorization: Bearer <INCIDENTFLOW_API_TOKEN>`.",
+                    "`Authorization: Bearer <INCIDENTFLOW_API_TOKEN>`; PagerDuty events (`/v2/enqueue`, "
+                    "`/webhooks/pagerduty`) may instead carry a routing key from INCIDENTFLOW_PAGERDUTY_INTAKE_KEYS.",
     )
     app.state.gateway = gateway
+    app.state.pagerduty_intake_keys = intake_keys = IntakeKeys(settings.pagerduty_intake_services)
     errors.install(app, gateway.metrics)
 
     @app.exception_handler(OutboxUnavailable)
@@ -42,8 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         Guard, metrics=gateway.metrics, tokens=parse_tokens(token.get_secret_value() if token else None),
         grafana_secret=secret.get_secret_value().encode() if secret else None,
-        grafana_timestamp_header=settings.grafana_hmac_timestamp_header,
+        grafana_timestamp_header=settings.grafana_hmac_timestamp_header, intake_keys=intake_keys,
+        body_timeout_seconds=settings.gateway_body_timeout_seconds,
     )
+    app.add_middleware(SecurityHeaders)  # outside the Guard, so its refusals carry the headers too
     tracing.instrument_gateway(app, settings)  # outermost, so the Guard's answers are traced too
 
     @app.get("/healthz", tags=["operations"])
@@ -57,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(gateway.metrics.render(), media_type=gateway.metrics.content_type)
 
     app.include_router(webhooks.router)
+    app.include_router(webhooks.enqueue_router)
     app.include_router(api.router)
     app.include_router(slack.router)
     app.include_router(status_page.router)
+    api_docs.install(app)
     return app

@@ -1,5 +1,6 @@
-"""Every refusal the gateway gives: a JSON `{"detail": ...}` answer naming what is wrong, counted by reason.
-No answer ever carries a stack trace."""
+"""Every refusal the gateway gives: a JSON `{"detail": ...}` answer naming what is wrong, counted by reason
+(on PagerDuty's own path, `/v2/enqueue`, in PagerDuty's 400 shape as well). No answer ever carries a stack
+trace."""
 
 import logging
 
@@ -10,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from gateway.metrics import Metrics
+from gateway.pagerduty_intake import ENQUEUE_PATH, invalid_event
 from gateway.temporal import TemporalUnavailable
 
 log = logging.getLogger("incidentflow.gateway")
@@ -39,13 +41,18 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         malformed, line, items = describe_validation(errors)
+        status, reason, detail = 422, "invalid_payload", f"invalid payload: {line}"
         if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in errors):
-            return rejection(metrics, 400, "malformed_json", "malformed JSON body: the body is empty")
-        if malformed:
+            status, reason, detail = 400, "malformed_json", "malformed JSON body: the body is empty"
+        elif malformed:
             message = next((e.get("ctx", {}).get("error") for e in errors if e.get("type") == "json_invalid"), None)
-            return rejection(metrics, 400, "malformed_json",
-                             "malformed JSON body" + (f": {message}" if message else ""))
-        return rejection(metrics, 422, "invalid_payload", f"invalid payload: {line}", errors=items)
+            status, reason, detail = 400, "malformed_json", "malformed JSON body" + (f": {message}" if message else "")
+        if request.url.path == ENQUEUE_PATH:  # PagerDuty's senders expect its 400 with `errors` as strings
+            listed = [detail] if status == 400 else [f"{i['field']}: {i['message']}" for i in items[:10]]
+            return invalid_event(metrics, reason, listed, detail)
+        if status == 400:
+            return rejection(metrics, 400, reason, detail)
+        return rejection(metrics, 422, reason, detail, errors=items)
 
     @app.exception_handler(TemporalUnavailable)
     async def unavailable(request: Request, exc: TemporalUnavailable) -> JSONResponse:
@@ -65,4 +72,6 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return rejection(metrics, 500, "internal_error", "internal error; the gateway log has the details")
+        # answered outside the other middleware (Starlette's outermost layer), so it sets nosniff itself
+        return rejection(metrics, 500, "internal_error", "internal error; the gateway log has the details",
+                         headers={"X-Content-Type-Options": "nosniff"})

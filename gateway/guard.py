@@ -1,19 +1,34 @@
-"""ASGI middleware in front of every route: request counting, and for `/webhooks/*` and `/api/*` the bearer
-token, the 1 MiB body limit and Grafana's optional HMAC signature — all checked before any JSON is parsed,
-so an unauthenticated caller learns nothing about its payload and nothing from it reaches Temporal."""
+"""ASGI middleware in front of every route: request counting, and for every route that takes a body from
+outside (`/webhooks/*`, `/api/*`, `/v2/enqueue`, `/slack/*`) the credentials that can be checked first, the
+1 MiB body limit with a read deadline, UTF-8 only, and Grafana's optional HMAC signature — all before any
+JSON is parsed, so an unauthenticated caller learns nothing about its payload and nothing from it reaches
+Temporal. Slack's HMAC is checked by its routes (gateway/slack_requests.py), the headers already here."""
 
 import hashlib
 import hmac
+import math
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway import slack_requests
 from gateway.errors import rejection
 from gateway.metrics import Metrics
+from gateway.pagerduty_intake import PAGERDUTY_PATHS, IntakeKeys, routing_key_in, unknown_routing_key
+from gateway.request_body import (
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    BodyTooSlow,
+    declared_too_large,
+    read_body,
+    replay,
+    utf8_problem,
+)
 
-MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE_WINDOW_SECONDS = 300  # like Slack's: an older signed timestamp is refused, and so is a signature seen twice
-PROTECTED_PREFIXES = ("/webhooks/", "/api/")
+TOKEN_PREFIXES = ("/webhooks/", "/api/")
+SLACK_PREFIX = "/slack/"
+GUARDED_PREFIXES = (*TOKEN_PREFIXES, SLACK_PREFIX, "/v2/")
 
 
 def parse_tokens(raw: str | None) -> list[bytes]:
@@ -35,12 +50,15 @@ def grafana_signature(secret: bytes, body: bytes, timestamp: str | None) -> str:
 
 class Guard:
     def __init__(self, app: ASGIApp, metrics: Metrics, tokens: list[bytes], grafana_secret: bytes | None = None,
-                 grafana_timestamp_header: str | None = None):
+                 grafana_timestamp_header: str | None = None, intake_keys: IntakeKeys | None = None,
+                 body_timeout_seconds: float = 10.0):
         self.app = app
         self.metrics = metrics
         self.tokens = tokens
         self.grafana_secret = grafana_secret
         self.grafana_timestamp_header = grafana_timestamp_header
+        self.intake_keys = intake_keys or IntakeKeys({})
+        self.body_timeout_seconds = body_timeout_seconds
         self._seen_signatures: dict[str, float] = {}  # signature → when it stops being fresh anyway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -50,74 +68,91 @@ class Guard:
         status_seen: list[int] = []
         began = time.perf_counter()
 
-        async def counting_send(message: Message) -> None:
+        async def counting_send(message) -> None:
             if message["type"] == "http.response.start":
                 status_seen.append(message["status"])
             await send(message)
 
         try:
-            if scope["path"].startswith(PROTECTED_PREFIXES):
+            if scope["path"].startswith(GUARDED_PREFIXES):
                 await self._guarded(scope, receive, counting_send)
             else:
                 await self.app(scope, receive, counting_send)
         finally:
             route = getattr(scope.get("route"), "path", None)
             # refused before routing: label by the guarded prefix, never by the raw (unbounded) path
-            path = route or next((p + "*" for p in PROTECTED_PREFIXES if scope["path"].startswith(p)), "unmatched")
+            path = route or next((p + "*" for p in GUARDED_PREFIXES if scope["path"].startswith(p)), "unmatched")
             self.metrics.requests.labels(scope["method"], path, str(status_seen[0] if status_seen else 500)).inc()
             self.metrics.request_seconds.labels(path).observe(time.perf_counter() - began)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
-        refusal = self._check_token(headers.get("authorization", b""))
+        token_problem = None
+        if path.startswith(TOKEN_PREFIXES) or path in PAGERDUTY_PATHS:
+            token_problem = self._token_problem(headers.get("authorization", b""))
+            # PagerDuty senders may authenticate with the routing key in the body instead: read it first
+            if token_problem is not None and not self.intake_keys.accepts_instead_of_a_token(path):
+                await self._unauthorized(token_problem)(scope, receive, send)
+                return
+        elif path.startswith(SLACK_PREFIX):
+            problem = slack_requests.header_problem(_text(headers.get("x-slack-request-timestamp")),
+                                                     _text(headers.get("x-slack-signature")), time.time())
+            if problem is not None:
+                await rejection(self.metrics, 401, "bad_signature", problem)(scope, receive, send)
+                return
+        if declared_too_large(headers):
+            await self._too_large()(scope, receive, send)
+            return
+        try:
+            body = await read_body(receive, self.body_timeout_seconds)
+        except BodyTooLarge:
+            await self._too_large()(scope, receive, send)
+            return
+        except BodyTooSlow:
+            await rejection(self.metrics, 408, "body_timeout",
+                            f"request body not received within {self.body_timeout_seconds:g} s",
+                            {"Connection": "close"})(scope, receive, send)
+            return
+        refusal = None
+        if token_problem is not None:
+            refusal = self._check_routing_key(body, token_problem, "authorization" in headers)
+        if refusal is None and path == "/webhooks/grafana" and self.grafana_secret is not None:
+            refusal = self._check_grafana(headers, body)
+        if refusal is None and not path.startswith(SLACK_PREFIX):  # Slack's routes check it after the signature
+            problem = utf8_problem(body)
+            if problem is not None:
+                refusal = rejection(self.metrics, 400, "not_utf8", f"malformed JSON body: {problem}")
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            await self._too_large()(scope, receive, send)
-            return
-        body, more_body_error = await self._read_body(receive)
-        if more_body_error:
-            await self._too_large()(scope, receive, send)
-            return
-        if scope["path"] == "/webhooks/grafana" and self.grafana_secret is not None:
-            refusal = self._check_grafana(headers, body)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
-    def _check_token(self, header: bytes):
-        challenge = {"WWW-Authenticate": 'Bearer realm="incidentflow"'}
+    def _token_problem(self, header: bytes) -> str | None:
         if not self.tokens:
-            return rejection(self.metrics, 401, "unauthorized",
-                             "the gateway has no API token configured: set INCIDENTFLOW_API_TOKEN", challenge)
+            return "the gateway has no API token configured: set INCIDENTFLOW_API_TOKEN"
         scheme, _, presented = header.partition(b" ")
         if not header or scheme.lower() != b"bearer" or not presented.strip():
-            return rejection(self.metrics, 401, "unauthorized",
-                             "missing credentials: send 'Authorization: Bearer <token>'", challenge)
+            return "missing credentials: send 'Authorization: Bearer <token>'"
         if not token_matches(presented.strip(), self.tokens):
-            return rejection(self.metrics, 401, "unauthorized", "invalid bearer token", challenge)
+            return "invalid bearer token"
         return None
+
+    def _unauthorized(self, problem: str):
+        challenge = {"WWW-Authenticate": 'Bearer realm="incidentflow"'}
+        return rejection(self.metrics, 401, "unauthorized", problem, challenge)
+
+    def _check_routing_key(self, body: bytes, token_problem: str, authorization_sent: bool):
+        """No valid bearer token on a PagerDuty route: a configured routing key lets the event in."""
+        routing_key = routing_key_in(body)
+        if routing_key is not None and self.intake_keys.service_for(routing_key) is not None:
+            return None
+        if authorization_sent:
+            return self._unauthorized(token_problem)  # the sender chose a bearer token: it is the token that is wrong
+        return unknown_routing_key(self.metrics, routing_key)
 
     def _too_large(self):
         return rejection(self.metrics, 413, "too_large", f"request body larger than {MAX_BODY_BYTES} bytes (1 MiB)")
-
-    async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                return b"", True
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks), False
 
     def _check_grafana(self, headers: dict[str, bytes], body: bytes):
         presented = headers.get("x-grafana-alerting-signature", b"").decode("latin-1").strip().lower()
@@ -142,7 +177,10 @@ class Guard:
         try:
             signed_at = float(timestamp)
         except ValueError:
-            return rejection(self.metrics, 401, "bad_signature", f"{self.grafana_timestamp_header} is not a Unix time")
+            signed_at = math.nan
+        if not math.isfinite(signed_at):  # nan compares false with everything: it would pass both checks below
+            return rejection(self.metrics, 401, "bad_signature",
+                             f"{self.grafana_timestamp_header} is not a Unix time (seconds or milliseconds)")
         if signed_at > 1e11:  # milliseconds
             signed_at /= 1000
         now = time.time()
@@ -156,15 +194,5 @@ class Guard:
         return None
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
+def _text(header: bytes | None) -> str | None:
+    return header.decode("latin-1").strip() if header is not None else None

@@ -7,13 +7,14 @@ keeps working; our own generic schema and the REST bodies are strict, so a typo 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from domain.limits import Actor, Impact, ServiceName, Title
 from domain.severity import Severity
 
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Title  # the same limits every entry has (domain/limits.py)
+Name = ServiceName
 Labels = dict[str, str]
 AlertStatus = Literal["firing", "resolved"]
 
@@ -86,9 +87,12 @@ class PagerDutyPayload(Tolerant):
 
 
 class PagerDutyEvent(Tolerant):
-    """https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ — `routing_key` is never stored."""
+    """https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ — `routing_key` is never stored
+    (a SecretStr: it shows as `**********` wherever the event is printed or logged)."""
 
-    routing_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    routing_key: SecretStr = Field(
+        min_length=1, max_length=200, description="The integration's routing key: one of "
+        "INCIDENTFLOW_PAGERDUTY_INTAKE_KEYS authenticates the event and files it under that key's service")
     event_action: Literal["trigger", "acknowledge", "resolve"]
     dedup_key: Key | None = Field(None, description="Generated for a trigger without one; required otherwise")
     payload: PagerDutyPayload | None = Field(None, description="Required for trigger")
@@ -116,8 +120,8 @@ class DeclareRequest(Strict):
     service: Name
     severity: Severity
     title: ShortText
-    by: Name = Field(description="Who declares (a handle from the policy's people)")
-    impact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    by: Actor = Field(description="Who declares (a handle from the policy's people)")
+    impact: Impact | None = None
 
 
 class DeclaredIncident(BaseModel):

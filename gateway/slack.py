@@ -1,23 +1,19 @@
 """Slack interactivity: buttons (`POST /slack/interactions`) and the `/incident` slash command
-(`POST /slack/commands`). Every request is checked with slack-sdk's SignatureVerifier (v0 HMAC over
-`v0:timestamp:body`, 5-minute window) before anything is parsed, and a body seen before is refused as a
-replay. Buttons become `submit` signals (fire-and-forget, well inside Slack's 3-second limit); a runbook step's
+(`POST /slack/commands`). Every request is verified before anything is parsed (gateway/slack_requests.py:
+signature, 5-minute window, replays, 1 MiB), and a malformed body is a 400 naming what is wrong, never a 500.
+Buttons become `submit` signals (fire-and-forget, well inside Slack's 3-second limit); a runbook step's
 Reject button first asks for a reason in a modal (views.open → view_submission). Commands use the `decide`
 update so the person sees why a decision was refused."""
 
 import asyncio
-import json
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Literal
-from urllib.parse import parse_qs
 
 import aiohttp
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -28,13 +24,13 @@ from domain import decisions as d
 from domain.incident import IncidentStart
 from domain.severity import Role, Severity
 from gateway.context import Gateway, gateway_of
+from gateway.slack_requests import form_field, form_fields, json_object, verified_body
 from gateway.temporal import unavailable_as
 from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger("incidentflow.slack")
 router = APIRouter(prefix="/slack", tags=["slack"])
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
-WINDOW_SECONDS = 5 * 60
 ANSWER_WITHIN_SECONDS = 2.5  # Slack gives up after 3 s
 USAGE = ("Usage: `/incident declare <sev0-3> <service> <title>` anywhere, or in an incident channel: "
          "`/incident ack`, `/incident ic`, `/incident mitigated`, `/incident resolve [summary]`, "
@@ -64,44 +60,6 @@ class SlashCommand(BaseModel):
     user_id: str
     channel_id: str | None = None
     channel_name: str | None = None
-
-
-# ── verification ─────────────────────────────────────────────────────────────────────────────────
-class ReplayGuard:
-    """Signatures seen in the last five minutes; older ones are refused by the timestamp check anyway."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, float] = {}
-
-    def first_time(self, signature: str) -> bool:
-        now = time.monotonic()
-        self.seen = {s: at for s, at in self.seen.items() if now - at < WINDOW_SECONDS + 60}
-        if signature in self.seen:
-            return False
-        self.seen[signature] = now
-        return True
-
-
-async def verified_body(request: Request, gateway: Gateway) -> bytes:
-    secret = gateway.settings.slack_signing_secret
-    if secret is None:
-        raise HTTPException(503, "Slack is not configured: set INCIDENTFLOW_SLACK_SIGNING_SECRET")
-    body = await request.body()
-    timestamp = request.headers.get("x-slack-request-timestamp")
-    signature = request.headers.get("x-slack-signature")
-    if not SignatureVerifier(secret.get_secret_value()).is_valid(body, timestamp, signature):
-        raise HTTPException(401, "invalid Slack signature or timestamp older than 5 minutes")
-    guard = request.app.state.__dict__.setdefault("slack_replay_guard", ReplayGuard())
-    if not guard.first_time(signature):
-        raise HTTPException(401, "replayed Slack request")
-    return body
-
-
-def form_field(body: bytes, name: str) -> str:
-    values = parse_qs(body.decode("utf-8"), keep_blank_values=True).get(name)
-    if not values:
-        raise HTTPException(400, f"form field {name!r} missing")
-    return values[0]
 
 
 # ── people ───────────────────────────────────────────────────────────────────────────────────────
@@ -142,14 +100,11 @@ REASON_BLOCK = "reason"
 @router.post("/interactions", summary="Slack block_actions (buttons) and view_submission (the reject-reason modal)")
 async def interactions(request: Request, gateway: GatewayDep):
     body = await verified_body(request, gateway)
-    try:
-        payload = json.loads(form_field(body, "payload"))
-    except json.JSONDecodeError as exc:
-        raise HTTPException(400, f"payload: not JSON ({exc.msg})") from None
+    payload = json_object(form_field(body, "payload"), "payload")
     if payload.get("type") == "view_submission":
         return await _view_submission(request, gateway, _validated(ViewSubmission, payload))
     if payload.get("type") != "block_actions":
-        return {"ok": True, "ignored": payload.get("type")}
+        return {"ok": True, "ignored": str(payload.get("type"))[:100]}
     actions = _validated(BlockActions, payload)
     by = handle_for(gateway, actions.user.id)
     delivered = []
@@ -176,21 +131,26 @@ def _validated(model: type[BaseModel], payload: dict):
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        raise HTTPException(400, f"payload: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        raise HTTPException(400, f"payload: {_first_error(exc)}") from None
 
 
 def _step_button(value: str) -> StepButton:
     try:
         return StepButton.model_validate_json(value)
     except ValidationError as exc:
-        raise HTTPException(400, f"button value: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        raise HTTPException(400, f"button value: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_input=False)[0]
+    return f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
 
 
 def _step_decision(kind, button: StepButton, by: str, **fields) -> d.Decision:
     try:
         return kind(step=button.step, runbook=button.runbook, by=by, **fields)
     except ValidationError as exc:
-        raise HTTPException(400, f"button value: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        raise HTTPException(400, f"button value: {_first_error(exc)}") from None
 
 
 async def _submit(gateway: Gateway, incident: str, decision: d.Decision) -> None:
@@ -249,9 +209,9 @@ async def _ask_reject_reason(request: Request, gateway: Gateway, trigger_id: str
 async def _view_submission(request: Request, gateway: Gateway, submission: ViewSubmission):
     if submission.view.get("callback_id") != REJECT_CALLBACK:
         return Response(status_code=200)
-    button = _step_button(submission.view.get("private_metadata") or "")
-    values = ((submission.view.get("state") or {}).get("values") or {}).get(REASON_BLOCK) or {}
-    reason = ((values.get(REASON_BLOCK) or {}).get("value") or "").strip()
+    metadata = submission.view.get("private_metadata")
+    button = _step_button(metadata if isinstance(metadata, str) else "")
+    reason = _submitted_reason(submission.view)
     if not reason:
         return {"response_action": "errors", "errors": {REASON_BLOCK: "Please say why the step is rejected."}}
     by = handle_for(gateway, submission.user.id)
@@ -259,15 +219,22 @@ async def _view_submission(request: Request, gateway: Gateway, submission: ViewS
     return Response(status_code=200)  # an empty 200 closes the modal
 
 
+def _submitted_reason(view: dict) -> str:
+    """view.state.values.reason.reason.value, or "" when any level is missing or not what Slack sends."""
+    node = view
+    for key in ("state", "values", REASON_BLOCK, REASON_BLOCK, "value"):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node.strip() if isinstance(node, str) else ""
+
+
 # ── /incident slash command ──────────────────────────────────────────────────────────────────────
 @router.post("/commands", summary="The /incident slash command")
 async def commands(request: Request, gateway: GatewayDep) -> dict:
     body = await verified_body(request, gateway)
-    fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
     try:
-        command = SlashCommand.model_validate(fields)
+        command = SlashCommand.model_validate(form_fields(body))
     except ValidationError as exc:
-        raise HTTPException(400, f"{exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+        raise HTTPException(400, _first_error(exc)) from None
     by = handle_for(gateway, command.user_id)
     words = command.text.split()
     if not words:

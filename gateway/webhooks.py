@@ -1,4 +1,5 @@
-"""`/webhooks/*`: Alertmanager, Grafana, PagerDuty Events v2 and our generic schema."""
+"""`/webhooks/*`: Alertmanager, Grafana, PagerDuty Events v2 and our generic schema; and PagerDuty's own
+path, `POST /v2/enqueue`, for senders that only let you change the host (same handler)."""
 
 import uuid
 
@@ -11,6 +12,7 @@ from gateway.errors import rejection
 from gateway.intake import Answer
 from gateway.mapping import AlertGroup, from_alertmanager, from_generic, from_grafana, from_pagerduty_trigger
 from gateway.mapping import incident_key as key_for
+from gateway.pagerduty_intake import ENQUEUE_PATH, IntakeKeys, invalid_event
 from gateway.payloads import (
     AlertmanagerPayload,
     GenericEvent,
@@ -23,12 +25,20 @@ from gateway.payloads import (
 # The gateway comes from the request itself, not a FastAPI dependency: a (sync) dependency costs every webhook a
 # thread-pool hop and the dependency machinery, which under a storm is a measurable share of its CPU.
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+enqueue_router = APIRouter(tags=["webhooks"])
 REFUSALS = {
     401: {"description": "Missing or wrong bearer token (or Grafana signature)"},
     400: {"description": "Malformed JSON"},
     413: {"description": "Body larger than 1 MiB"},
     422: {"description": "The payload does not match the schema; `detail` names the field"},
     503: {"description": "Temporal unreachable (or the outbox database down): nothing was accepted, retry"},
+}
+PAGERDUTY_REFUSALS = {
+    **REFUSALS,
+    400: {"description": "Malformed JSON; an unknown routing key without a bearer token; on /v2/enqueue every "
+                         "invalid event, in PagerDuty's shape: "
+                         '{"status": "invalid event", "message": "Event object is invalid", "errors": [...]}'},
+    401: {"description": "A wrong bearer token (and no configured routing key)"},
 }
 
 
@@ -77,24 +87,26 @@ async def generic(event: GenericEvent, request: Request):
     return await _deliver(gateway_of(request), from_generic(event))
 
 
-@router.post("/pagerduty", status_code=202, response_model=PagerDutyAnswer, responses=REFUSALS,
+@enqueue_router.post("/v2/enqueue", status_code=202, response_model=PagerDutyAnswer, responses=PAGERDUTY_REFUSALS,
+                     summary="PagerDuty Events API v2, at PagerDuty's own path (a drop-in for events.pagerduty.com)")
+@router.post("/pagerduty", status_code=202, response_model=PagerDutyAnswer, responses=PAGERDUTY_REFUSALS,
              summary="PagerDuty Events API v2 (trigger, acknowledge, resolve)")
 async def pagerduty(event: PagerDutyEvent, request: Request):
     """`trigger` opens or feeds the incident of `dedup_key` (generated when missing, and returned);
     `acknowledge` and `resolve` become the decisions of the same name on that incident, by `pagerduty`.
-    Answered 202 like PagerDuty. The routing key is never stored."""
+    Answered 202 like PagerDuty. Authenticated by a bearer token or by a `routing_key` from
+    INCIDENTFLOW_PAGERDUTY_INTAKE_KEYS, whose service the incident is filed under. The routing key is never stored."""
     gateway = gateway_of(request)
     if event.event_action == "trigger":
         if event.payload is None:
-            return rejection(gateway.metrics, 422, "invalid_payload", "invalid payload: payload: required for trigger",
-                             errors=[{"field": "payload", "message": "Field required for trigger"}])
+            return _missing(request, "payload", "required for trigger")
         dedup_key = event.dedup_key or uuid.uuid4().hex
-        answer = await gateway.intake.accept(from_pagerduty_trigger(event, dedup_key))
+        intake_keys: IntakeKeys = request.app.state.pagerduty_intake_keys
+        service = intake_keys.service_for(event.routing_key.get_secret_value())
+        answer = await gateway.intake.accept(from_pagerduty_trigger(event, dedup_key, service))
     else:
         if not event.dedup_key:
-            return rejection(gateway.metrics, 422, "invalid_payload",
-                             f"invalid payload: dedup_key: required for {event.event_action}",
-                             errors=[{"field": "dedup_key", "message": f"Field required for {event.event_action}"}])
+            return _missing(request, "dedup_key", f"required for {event.event_action}")
         dedup_key = event.dedup_key
         decision = d.Acknowledge(by="pagerduty") if event.event_action == "acknowledge" else d.Resolve(
             by="pagerduty", summary="resolved via PagerDuty Events API")
@@ -102,3 +114,11 @@ async def pagerduty(event: PagerDutyEvent, request: Request):
     body = PagerDutyAnswer(dedup_key=dedup_key, incident_id=answer.incident_id,
                            queued=True if answer.delivery is None else None).body()
     return JSONResponse(body, status_code=202)
+
+
+def _missing(request: Request, field: str, requirement: str) -> JSONResponse:
+    metrics, detail = gateway_of(request).metrics, f"invalid payload: {field}: {requirement}"
+    if request.url.path == ENQUEUE_PATH:
+        return invalid_event(metrics, "invalid_payload", [f"{field}: {requirement}"], detail)
+    return rejection(metrics, 422, "invalid_payload", detail,
+                     errors=[{"field": field, "message": f"Field {requirement}"}])

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # System packages the test suite uses beyond Python: headless Chromium + fonts to render the status page,
-# Tesseract OCR (with Korean) to read the screenshot back. Installed from Debian when missing (needs root);
-# elsewhere it says what to install and the status-page test explains itself.
+# Tesseract OCR (with Korean) to read the screenshot back, and the real Alertmanager (prometheus-alertmanager:
+# `prometheus-alertmanager` and `amtool`) that tests/test_alertmanager_real.py points at the gateway.
+# Installed from Debian when missing (needs root); elsewhere it says what to install and the tests that need
+# them explain themselves.
 set -u
-if command -v chromium >/dev/null && command -v tesseract >/dev/null && fc-list 2>/dev/null | grep -qi cjk; then
+if command -v chromium >/dev/null && command -v tesseract >/dev/null && fc-list 2>/dev/null | grep -qi cjk \
+    && command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null; then
   exit 0
 fi
-packages="chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-kor"
+packages="chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-kor prometheus-alertmanager"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $packages
 else
-  echo "note: install $packages (Debian) for the status-page browser test" >&2
+  echo "note: install $packages (Debian) for the status-page browser test and the real-Alertmanager tests" >&2
 fi
 exit 0
