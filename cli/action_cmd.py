@@ -12,9 +12,11 @@ from temporalio.service import RPCError
 from activities.ledger import Ledger, LedgerError
 from cli.common import connect, fail, print_json, run
 from cli.learning_common import incident_key, ledger, policy
+from cli.plain_text import plain_text as plain
 from domain.policy import Policy
 from domain.postmortem import action_due_at
 from domain.records import ActionItem
+from domain.text import terminal_text
 from workflows.action_item import ActionItemStart, ActionItemWorkflow, action_workflow_id
 
 Term = Literal["short", "mid", "long"]
@@ -70,7 +72,7 @@ def register(app: typer.Typer) -> None:
                                              incident_key(incident), title.strip(), owner.strip(), due_date,
                                              term, (by or owner).strip(), datetime.now(UTC))
             except LedgerError as exc:
-                fail(str(exc))
+                fail(terminal_text(str(exc)))
 
         print(run(body).id)
 
@@ -85,11 +87,11 @@ def register(app: typer.Typer) -> None:
         async def body() -> ActionItem:
             try:
                 return await complete_action_item(await connect(), store, action_id, by.strip(), datetime.now(UTC))
-            except LedgerError as exc:
-                fail(str(exc))
+            except LedgerError as exc:  # "already done by <who>"
+                fail(terminal_text(str(exc)))
 
         item = run(body)
-        print(f"#{item.id} done by {item.done_by}: {item.title}")
+        print(terminal_text(f"#{item.id} done by {item.done_by}: {item.title}"))
 
     @group.command("list")
     def list_(
@@ -112,5 +114,5 @@ def register(app: typer.Typer) -> None:
             table.add_column(column)
         for i in items:
             status = "[red]overdue[/]" if i.overdue(today) else i.status
-            table.add_row(str(i.id), i.incident_id, i.term, i.title, i.owner, str(i.due), status)
+            table.add_row(str(i.id), plain(i.incident_id), i.term, plain(i.title), plain(i.owner), str(i.due), status)
         console.print(table if items else "No action items.")

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from cli.common import fail, print_json
 from cli.drill_render import clock, render_scorecard, scorecard_markdown
@@ -25,8 +26,10 @@ from cli.drill_runner import (
     run_instant,
     run_live,
 )
+from cli.plain_text import plain_text as plain
 from domain.drill import DrillRequest, Scenario, Scorecard
 from domain.incident import IncidentState
+from domain.text import terminal_text
 
 SCHEMA_FILE = Path("schema") / "scenario.schema.json"
 
@@ -60,7 +63,7 @@ def register(app: typer.Typer) -> None:
         except ScenarioError as exc:
             items, problems = [], exc.problems
         for problem in problems:
-            print(problem, file=sys.stderr)
+            print(terminal_text(problem), file=sys.stderr)  # names the file: its name came with it
         if not items:
             if not problems:
                 print(f"{path}: (file): no scenario files (*.yaml) here", file=sys.stderr)
@@ -100,15 +103,15 @@ def register(app: typer.Typer) -> None:
         else:
             from rich.table import Table
 
-            table = Table(title=f"Drills in {directory}")
+            table = Table(title=plain(f"Drills in {directory}"))
             for column in ("name", "start", "length", "events", "expects", "file"):
                 table.add_column(column)
-            for row in rows:
-                table.add_row(row["name"], row["start"], row["length"], str(row["events"]),
-                              str(row["expectations"]), row["file"])
+            for row in rows:  # alert names and paths come from the scenario files
+                table.add_row(plain(row["name"]), plain(row["start"]), row["length"], str(row["events"]),
+                              str(row["expectations"]), plain(row["file"]))
             Console().print(table)
         for problem in problems:
-            print(problem, file=sys.stderr)
+            print(terminal_text(problem), file=sys.stderr)
         raise typer.Exit(2 if problems else 0)
 
     @drill.command()
@@ -167,17 +170,19 @@ def _run_live(item: LoadedScenario, speed: float, autoplay: bool, as_json: bool)
     request = DrillRequest(scenario=item.scenario, incident_id=new_incident_id(item.scenario.name),
                            policy_dir=item.policy_dir, speed=speed, live=True, autoplay_decisions=autoplay)
     deciders = "scripted decisions are played" if autoplay else "you make the decisions"
-    console.print(f"[magenta]LIVE DRILL[/] {item.scenario.name} ×{speed:g} — incident [bold]{request.incident_id}"
-                  f"[/] ({deciders}: e.g. `incident ack {request.incident_id} --by <you>`). Ctrl-C aborts.")
+    console.print(Text.assemble(
+        ("LIVE DRILL", "magenta"), f" {item.scenario.name} ×{speed:g} — incident ", (request.incident_id, "bold"),
+        f" ({deciders}: e.g. `incident ack {request.incident_id} --by <you>`). Ctrl-C aborts."))
+    # Event and timeline text comes from the scenario file and the incident: shown as written (plain)
     for event in item.scenario.ordered_events():
         if event.decision is None or autoplay:
-            console.print(f"  scheduled {clock(event.at.total_seconds())} "
-                          f"(in {event.at.total_seconds() / speed:.0f}s): {event.what}")
+            console.print(plain(f"  scheduled {clock(event.at.total_seconds())} "
+                                f"(in {event.at.total_seconds() / speed:.0f}s): {event.what}"))
 
     def show(state: IncidentState, index: int) -> None:
         entry = state.timeline[index]
         offset = (entry.at - state.detected_at).total_seconds() * speed
-        console.print(f"{clock(offset)} {entry.kind:<14} {entry.actor:<14} {entry.text}")
+        console.print(plain(f"{clock(offset)} {entry.kind:<14} {entry.actor:<14} {entry.text}"))
 
     async def body() -> Scorecard:
         client = await connect()

@@ -10,9 +10,11 @@ from rich.table import Table
 from activities.overrides import OverrideStore, OverrideStoreError
 from activities.policy_loader import PolicyError, load_policy
 from cli.common import console, fail, print_json, run
+from cli.plain_text import plain_text as plain
 from domain.policy import Policy
 from domain.rotation import Override, check, last_handover, plan, segments
 from domain.severity import Tier
+from domain.text import terminal_text
 from settings import get_settings
 
 LOOKAROUND = timedelta(weeks=12)  # how far `now` looks for the start/end of the current holder's stretch
@@ -101,12 +103,13 @@ def register(app: typer.Typer) -> None:
         for column in ("tier", "who", "since", "until", "contact", "note"):
             table.add_column(column)
         for row in view["tiers"]:
-            who = f"{row['name']} ({row['who']})" if row["who"] else "[bold red]nobody — pages go up a tier"
-            contact = ", ".join(c for c in (row["slack_id"], row["email"], row["phone"]) if c) or "-"
+            # names, contacts and override reasons: shown as written (plain), never read as markup
+            who = plain(f"{row['name']} ({row['who']})") if row["who"] else "[bold red]nobody — pages go up a tier"
+            contact = plain(", ".join(c for c in (row["slack_id"], row["email"], row["phone"]) if c))
             since = _local(row["since"], zone) if row["since"] else "-"
             until = _local(row["until"], zone) if row["until"] else "-"
             table.add_row(row["tier"], who, since, until, contact,
-                          f"override: {row['override']}" if row["override"] else "")
+                          plain(f"override: {row['override']}") if row["override"] else "")
         console.print(table)
 
     @oncall.command()
@@ -130,9 +133,9 @@ def register(app: typer.Typer) -> None:
         for column in ("tier", "from", "to", "who", "note"):
             table.add_column(column)
         for r in rows:
-            who = f"{policy.person_name(r.who)} ({r.who})" if r.who else "[bold red]nobody (gap)"
+            who = plain(f"{policy.person_name(r.who)} ({r.who})") if r.who else "[bold red]nobody (gap)"
             table.add_row(r.tier.value, _local(r.start, zone), _local(r.end, zone), who,
-                          f"override: {r.override}" if r.override else "")
+                          plain(f"override: {r.override}") if r.override else "")
         console.print(table)
 
     @oncall.command()
@@ -163,8 +166,8 @@ def register(app: typer.Typer) -> None:
                                   created_by=by)
         except OverrideStoreError as exc:
             fail(str(exc))
-        print(f"{stored.id}: {parsed_tier.value} is held by {policy.person_name(who)} ({who}) "
-              f"{_local(begin, zone)} → {_local(finish, zone)} ({zone}): {stored.reason}")
+        print(terminal_text(f"{stored.id}: {parsed_tier.value} is held by {policy.person_name(who)} ({who}) "
+                            f"{_local(begin, zone)} → {_local(finish, zone)} ({zone}): {stored.reason}"))
         if finish < datetime.now(UTC):
             print("note: this override lies entirely in the past; it changes reports, not pages")
 
@@ -185,8 +188,8 @@ def register(app: typer.Typer) -> None:
             print(f"No overrides ({stored.location}).")
             return
         for o in items:
-            print(f"{o.id}  {o.tier.value:<9} {policy.person_name(o.who)} ({o.who})  {_local(o.start, zone)} → "
-                  f"{_local(o.end, zone)}  {o.reason}")
+            print(terminal_text(f"{o.id}  {o.tier.value:<9} {policy.person_name(o.who)} ({o.who})  "
+                                f"{_local(o.start, zone)} → {_local(o.end, zone)}  {o.reason}"))
 
     @oncall.command("remove-override")
     def remove_override(override_id: Annotated[str, typer.Argument(help="Id printed by `incident oncall overrides`")]
@@ -196,7 +199,7 @@ def register(app: typer.Typer) -> None:
             removed = _store().remove(override_id)
         except OverrideStoreError as exc:
             fail(str(exc))
-        print(f"removed {removed.id} ({removed.tier.value} {removed.who})")
+        print(terminal_text(f"removed {removed.id} ({removed.tier.value} {removed.who})"))
 
     @oncall.command("check")
     def check_command(
@@ -211,7 +214,7 @@ def register(app: typer.Typer) -> None:
             print_json([p.model_dump(mode="json") for p in problems])
         elif problems:
             for p in problems:
-                print(p.text)
+                print(terminal_text(p.text))
         else:
             print(f"ok: every tier is covered for the next {weeks} week(s) and everyone on call has a contact")
         if problems:
@@ -244,7 +247,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result.model_dump(mode="json"))
         else:
-            print(render_report(result))
+            print(terminal_text(render_report(result), multiline=True))
 
     @schedules.command()
     def sync() -> None:

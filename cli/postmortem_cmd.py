@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import connect, fail, print_json, run
 from cli.learning_common import incident_key, ledger
+from domain.text import terminal_text
 from workflows.postmortem import PostmortemWorkflow, Publish, postmortem_workflow_id
 
 Id = Annotated[str, typer.Argument(help="Incident id")]
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
         path = Path(record.path) if record.path else None
         text = path.read_text(encoding="utf-8") if record.status == "draft" and path and path.exists() else (
             record.markdown)
-        print(text)
+        print(terminal_text(text, multiline=True))  # people edit the draft: its lines stay, escapes go
 
     @group.command("edit")
     def edit(incident: Id) -> None:
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
         key = incident_key(incident)
         record = _record(key)
         if record.status == "published":
-            fail(f"the postmortem of {key} is already published ({record.published_by})")
+            fail(f"the postmortem of {key} is already published ({terminal_text(record.published_by or '-')})")
         path = Path(record.path or "")
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,14 +76,14 @@ def register(app: typer.Typer) -> None:
                 raise
             if description.status != WorkflowExecutionStatus.RUNNING:
                 record = ledger().postmortem(key)
-                who = f" by {record.published_by}" if record and record.published_by else ""
+                who = f" by {terminal_text(record.published_by)}" if record and record.published_by else ""
                 fail(f"the postmortem of {key} is already published{who}")
             return await handle.execute_update(PostmortemWorkflow.publish, Publish(by=by.strip(),
                                                                                    root_cause=root_cause))
 
         record = run(body)
         when = "on time" if record.on_time(record.published_at) else "after the deadline"
-        print(f"{key}: postmortem published by {record.published_by} ({when}); incident closed")
+        print(terminal_text(f"{key}: postmortem published by {record.published_by} ({when}); incident closed"))
 
 
 def _record(key: str):

@@ -1,4 +1,5 @@
-"""`incident runbook check|list|schema|dry-run|run|cancel` and `incident approve|reject`."""
+"""`incident runbook check|list|schema|dry-run|run|cancel` and `incident approve|reject`. Runbook files and
+alerts are not the operator's own text: what they hold is printed through `terminal_text` (no escapes)."""
 
 import json
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from activities.runbook_loader import RunbookSet, load_runbooks
 from cli.common import fail, print_json
 from domain import decisions as d
 from domain.runbook import Runbook, RunbookError, RunbookPlan, resolve_plan, runbook_json_schema
+from domain.text import terminal_text
 from settings import get_settings
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
@@ -28,7 +30,7 @@ def _load_ok(directory: Path) -> RunbookSet:
     found = load_runbooks(directory)
     if found.problems:
         for line in found.problems:
-            print(line)
+            print(terminal_text(line))
         raise typer.Exit(2)
     return found
 
@@ -84,7 +86,7 @@ def render_plan(plan: RunbookPlan) -> str:
         if step.rollback:
             lines.append(f"     rollback: {step.rollback.summary}")
     lines.append("(dry run: nothing was called)")
-    return "\n".join(lines)
+    return "\n".join(terminal_text(line) for line in lines)  # a newline in a description cannot forge a step
 
 
 def register(app: typer.Typer) -> None:
@@ -108,11 +110,11 @@ def register(app: typer.Typer) -> None:
             print_json([r.model_dump(mode="json", by_alias=True) for r in found.runbooks])
         else:
             for item in found.runbooks:
-                print(f"{item.name}: {item.description}")
-                print(f"  match: {_describe_match(item)}")
+                print(terminal_text(f"{item.name}: {item.description}"))
+                print(terminal_text(f"  match: {_describe_match(item)}"))
                 print("  steps: " + ", ".join(("✋" if s.needs_approval else "") + s.id for s in item.steps))
         for line in found.problems:
-            print(f"problem: {line}")
+            print(terminal_text(f"problem: {line}"))
 
     @runbook.command()
     def schema(out: Annotated[Path | None, typer.Option(help="Directory to write runbook.schema.json into")] = None
@@ -142,7 +144,7 @@ def register(app: typer.Typer) -> None:
             plan = resolve_plan(item, state, str(where))
         except RunbookError as exc:
             for problem in exc.problems:
-                print(f"refused: {problem}")
+                print(terminal_text(f"refused: {problem}"))
             raise typer.Exit(1) from None
         if as_json:
             print_json(plan.model_dump(mode="json"))
@@ -150,7 +152,8 @@ def register(app: typer.Typer) -> None:
             from domain.runbook import matches
 
             if not matches(item, state):
-                print(f"note: runbook {item.name} would not start by itself for this alert ({_describe_match(item)})")
+                print(terminal_text(f"note: runbook {item.name} would not start by itself for this alert "
+                                    f"({_describe_match(item)})"))
             print(render_plan(plan))
 
     @runbook.command("fake-api")

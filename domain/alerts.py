@@ -52,6 +52,7 @@ def merge_snapshot(policy: Policy, state: IncidentState, snapshot: AlertSnapshot
     changes = AlertChanges()
     for alert in alerts:
         known = state.alerts.get(alert.fingerprint)
+        alert = _with_known_details(known, alert)
         if known is None:
             if len(state.alerts) >= ALERTS_PER_INCIDENT:
                 hidden += alert.status == "firing"  # over the incident's limit: counted, not held
@@ -78,6 +79,13 @@ def merge_snapshot(policy: Policy, state: IncidentState, snapshot: AlertSnapshot
                                                   "resolves it")
         changes.mitigated = True
     return changes
+
+
+def _with_known_details(known: Alert | None, alert: Alert) -> Alert:
+    """A sender that names only the alert and its status (PagerDuty's `resolve`) keeps what the incident knows."""
+    if known is None or alert.labels or alert.annotations:
+        return alert
+    return known.model_copy(update={"status": alert.status, "ends_at": alert.ends_at or known.ends_at})
 
 
 def _raise_severity(policy: Policy, state: IncidentState, alert: Alert, lines: AlertLines,
@@ -107,6 +115,7 @@ def _after_resolution(state: IncidentState, alerts: list[Alert], lines: AlertLin
     changes = AlertChanges()
     for alert in alerts:
         known = state.alerts.get(alert.fingerprint)
+        alert = _with_known_details(known, alert)
         if alert.status == "firing" and (known is None or known.status != "firing"):
             if known is None and len(state.alerts) >= ALERTS_PER_INCIDENT:
                 continue

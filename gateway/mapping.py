@@ -143,6 +143,13 @@ def from_pagerduty_trigger(event: PagerDutyEvent, dedup_key: str, service: str |
                       service=service, alerts=[alert])
 
 
+def from_pagerduty_resolve(dedup_key: str) -> AlertGroup:
+    """A `resolve` event: the alert of `dedup_key` resolved (its incident then shows it so, not firing)."""
+    alert = Alert(fingerprint=dedup_key[:200], status="resolved")
+    return AlertGroup(source="pagerduty", key=incident_key("pagerduty", dedup_key), title="resolved",
+                      service="unknown", alerts=[alert])
+
+
 def from_generic(event: GenericEvent) -> AlertGroup:
     labels = {"alertname": event.title, "service": event.service, **event.labels}
     if event.severity:

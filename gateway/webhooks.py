@@ -10,7 +10,14 @@ from domain import decisions as d
 from gateway.context import Gateway, gateway_of
 from gateway.errors import rejection
 from gateway.intake import Answer
-from gateway.mapping import AlertGroup, from_alertmanager, from_generic, from_grafana, from_pagerduty_trigger
+from gateway.mapping import (
+    AlertGroup,
+    from_alertmanager,
+    from_generic,
+    from_grafana,
+    from_pagerduty_resolve,
+    from_pagerduty_trigger,
+)
 from gateway.mapping import incident_key as key_for
 from gateway.pagerduty_intake import ENQUEUE_PATH, IntakeKeys, invalid_event
 from gateway.payloads import (
@@ -93,7 +100,8 @@ async def generic(event: GenericEvent, request: Request):
              summary="PagerDuty Events API v2 (trigger, acknowledge, resolve)")
 async def pagerduty(event: PagerDutyEvent, request: Request):
     """`trigger` opens or feeds the incident of `dedup_key` (generated when missing, and returned);
-    `acknowledge` and `resolve` become the decisions of the same name on that incident, by `pagerduty`.
+    `acknowledge` and `resolve` become the decisions of the same name on that incident, by `pagerduty`
+    (`resolve` also marks the alert resolved).
     Answered 202 like PagerDuty. Authenticated by a bearer token or by a `routing_key` from
     INCIDENTFLOW_PAGERDUTY_INTAKE_KEYS, whose service the incident is filed under. The routing key is never stored."""
     gateway = gateway_of(request)
@@ -110,6 +118,8 @@ async def pagerduty(event: PagerDutyEvent, request: Request):
         dedup_key = event.dedup_key
         decision = d.Acknowledge(by="pagerduty") if event.event_action == "acknowledge" else d.Resolve(
             by="pagerduty", summary="resolved via PagerDuty Events API")
+        if event.event_action == "resolve":  # the alert first, so the incident never shows it firing after this
+            await gateway.intake.accept(from_pagerduty_resolve(dedup_key))
         answer = await gateway.intake.decide("pagerduty", key_for("pagerduty", dedup_key), decision)
     body = PagerDutyAnswer(dedup_key=dedup_key, incident_id=answer.incident_id,
                            queued=True if answer.delivery is None else None).body()

@@ -220,6 +220,8 @@ async def test_pagerduty_trigger_acknowledge_resolve_drive_one_incident(stack, t
         final = await wait_for(resolved, "resolved")
         assert final.id == incident and final.phase.value in ("resolved", "postmortem")
         assert "pagerduty resolved the incident: resolved via PagerDuty Events API" in [e.text for e in final.timeline]
+        assert [a.status for a in final.alerts.values()] == ["resolved"]  # not left showing it firing
+        assert final.alerts[event["dedup_key"]].labels["service"] == "login"
         # the routing key never reached the workflow
         history = await time_env.client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident).fetch_history()
         assert event["routing_key"] not in history.to_json()
