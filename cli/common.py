@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -95,10 +96,16 @@ async def incident_handle(client: Client, incident: str) -> WorkflowHandle:
     return handle
 
 
+# json.dumps escapes C0 but not C1 (\x9b starts a terminal control sequence) nor the bidi controls: the same JSON
+# written with \u escapes, so `--json` on a terminal cannot move the cursor or reorder text (Korean stays as is)
+_UNPRINTED_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
     def default(value: Any) -> Any:
         if isinstance(value, datetime):
             return value.isoformat()
         raise TypeError(type(value))
 
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=default) + "\n")
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=default)
+    sys.stdout.write(_UNPRINTED_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")

@@ -337,3 +337,13 @@ def test_live_drill_commentary_prints_scenario_and_timeline_text_literally(monke
     assert f"alert resolved: alertname={KOREAN_SHOWN}" in shown
     assert "acknowledged by [bold]mallory" in shown or "[bold]mallory acknowledged" in shown
     assert f"note           [bold]mallory {KOREAN_SHOWN} line two" in shown
+
+
+def test_json_output_writes_c1_and_bidi_controls_as_escapes_and_stays_the_same_json(capsys):
+    from cli.common import print_json
+
+    value = {"title": "결제 \x9b2J\x1b[2J\u202eevil\x85"}
+    print_json(value)
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\x9b\x1b\u202e\x85")
+    assert "결제" in out and json.loads(out) == value
