@@ -289,8 +289,12 @@ async def _declare(gateway: Gateway, by: str, args: list[str]) -> dict:
     except ValueError as exc:
         return _ephemeral(str(exc))
     service, title = args[1], " ".join(args[2:])
-    start = IncidentStart(id=new_incident_id(service, datetime.now(UTC)), title=title, service=service,
-                          severity=severity, declared_by=by, source="slack", policy=gateway.policy())
+    try:
+        start = IncidentStart(id=new_incident_id(service, datetime.now(UTC)), title=title, service=service,
+                              severity=severity, declared_by=by, source="slack", policy=gateway.policy())
+    except ValidationError as exc:  # the limits every entry has (domain/limits.py)
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _ephemeral(f"not declared: {problems}. " + USAGE)
     client = await gateway.temporal.client()
     with unavailable_as(gateway.temporal):
         incident = await declare_incident(client, start, task_queue=gateway.settings.task_queue)

@@ -82,6 +82,8 @@ async def test_wrong_channel_unknown_subcommand_and_bad_input_get_ephemeral_answ
                 "empty": await slash(gw, "", "U01MINSU", room),
                 "declare too short": await slash(gw, "declare sev1 payments", "U01MINSU", "general"),
                 "declare bad severity": await slash(gw, "declare p1 payments it broke", "U01MINSU", "general"),
+                "declare title too long": await slash(gw, "declare sev1 payments " + "t" * 5000, "U01MINSU",
+                                                      "general"),
                 "not running": await slash(gw, "ack", "U01MINSU", "inc-20200101-nothing-0000"),
             }
             state = await snapshot(client, incident_id)
@@ -96,6 +98,8 @@ async def test_wrong_channel_unknown_subcommand_and_bad_input_get_ephemeral_answ
     assert answers["empty"]["text"].startswith("Usage: `/incident declare <sev0-3> <service> <title>`")
     assert answers["declare too short"]["text"].startswith("declare needs a severity, a service and a title")
     assert "p1" in answers["declare bad severity"]["text"]
+    assert answers["declare title too long"]["text"].startswith(
+        "not declared: title: String should have at most 300 characters")
     assert answers["not running"]["text"] == "incident 20200101-nothing-0000 is not running"
     assert state.acknowledged_by is None and state.phase == Phase.DETECTED and state.severity == Severity.SEV2
     assert not [e for e in state.timeline if e.kind in ("decision", "rejected")]
