@@ -29,6 +29,7 @@ from activities.overrides import OverrideStore
 from activities.policy_loader import load_policy, load_policy_snapshot
 from activities.remediation import RemediationActivities
 from activities.runbook_loader import load_runbooks_snapshot
+from activities.watchdog import watching
 from settings import Settings, get_settings
 from workflows.action_item import ActionItemWorkflow
 from workflows.drill import DrillWorkflow
@@ -38,11 +39,12 @@ from workflows.oncall_report import OnCallReportWorkflow
 from workflows.postmortem import PostmortemWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.runbook import RunbookWorkflow
+from workflows.watchdog import WatchdogPageWorkflow
 
 log = logging.getLogger("incidentflow.worker")
 
 WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWorkflow, RunbookWorkflow,
-             PostmortemWorkflow, ActionItemWorkflow, ReviewWorkflow]
+             PostmortemWorkflow, ActionItemWorkflow, ReviewWorkflow, WatchdogPageWorkflow]
 WORKFLOW_TASK_SLOTS = 8
 WORKER_DIED = "WorkerDied"  # the failure a starting worker gives an activity attempt that died with its worker
 DEAD_ATTEMPT_RETRY_DELAY = timedelta(milliseconds=100)
@@ -225,16 +227,17 @@ async def run_worker(settings: Settings | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    log.warning("worker ready: %s namespace=%s queue=%s channels=%s (%d running workflows sent to the task queue)",
-                settings.temporal_address, settings.temporal_namespace, settings.task_queue,
-                ",".join(settings.channels), released)
-    async with worker, telemetry.serve(client, settings.task_queue):
+    log.info("worker ready: %s namespace=%s queue=%s channels=%s (%d running workflows sent to the task queue)",
+             settings.temporal_address, settings.temporal_namespace, settings.task_queue,
+             ",".join(settings.channels), released)
+    # the watchdog pages for incidents whose workflow keeps failing (docs/reliability.md, Watchdog)
+    async with worker, telemetry.serve(client, settings.task_queue), watching(client, settings.task_queue):
         # once polling: before it, these describes would hold up the replays the restart is waiting for
         retried = await retry_attempts_of_dead_workers(client, executions, identity)
         if retried:
-            log.warning("%d activity attempt(s) of a dead worker retried now instead of at their timeouts", retried)
+            log.info("%d activity attempt(s) of a dead worker retried now instead of at their timeouts", retried)
         await stop.wait()
-    log.warning("worker stopped")
+    log.info("worker stopped")
 
 
 async def run_tool_worker(task_queue: str, settings: Settings | None = None) -> None:
@@ -249,10 +252,10 @@ async def run_tool_worker(task_queue: str, settings: Settings | None = None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    log.warning("tool worker ready: %s queue=%s", settings.temporal_address, task_queue)
+    log.info("tool worker ready: %s queue=%s", settings.temporal_address, task_queue)
     async with worker:
         await stop.wait()
-    log.warning("tool worker stopped")
+    log.info("tool worker stopped")
 
 
 async def sync_schedules(client: Client, policy, task_queue: str) -> None:
@@ -261,15 +264,17 @@ async def sync_schedules(client: Client, policy, task_queue: str) -> None:
 
     try:
         for sync in await ensure_schedules(client, policy, task_queue):
-            log.warning("schedule %s %s (%s)", sync.id, sync.action, sync.when)
-    except Exception:
-        log.exception("could not create the on-call schedules; run `incident schedules sync` to retry")
+            log.info("schedule %s %s (%s)", sync.id, sync.action, sync.when)
+    except Exception as exc:  # degraded, not down: pages do not depend on the schedules
+        log.warning("could not create the on-call schedules (%s: %s); run `incident schedules sync` to retry",
+                    type(exc).__name__, exc)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("temporalio").setLevel(logging.WARNING)
     from activities.policy_loader import PolicyError
+    from cli.startup import start_process
+
+    start_process()  # private data files, operator log levels, settings checked (one line, exit 2)
 
     try:
         asyncio.run(run_worker())

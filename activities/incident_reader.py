@@ -1,5 +1,6 @@
 """Reading incidents back from Temporal: running ones answer the `snapshot` query, finished ones give their
-result. An incident that cannot answer (its worker is gone) is skipped with a warning, never waited on."""
+result. One whose workflow task keeps failing is read from what is still known of it (activities/failing.py);
+any other that cannot answer (its worker is gone) is skipped with a warning, never waited on."""
 
 import asyncio
 import logging
@@ -8,6 +9,7 @@ from datetime import timedelta
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.failing import FailingIncident, failing_incident
 from domain.incident import IncidentState
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ async def query_snapshot(handle: WorkflowHandle, timeout: timedelta = ANSWER_TIM
     return await handle.query(IncidentWorkflow.snapshot, rpc_timeout=timeout)
 
 
-async def read_state(client: Client, execution: WorkflowExecution) -> IncidentState | None:
+async def read_state(client: Client, execution: WorkflowExecution) -> IncidentState | FailingIncident | None:
     from workflows.incident import IncidentWorkflow
 
     # a running incident is asked through its latest run: the listed one may have continued as new meanwhile
@@ -45,15 +47,39 @@ async def read_state(client: Client, execution: WorkflowExecution) -> IncidentSt
         if execution.status == WorkflowExecutionStatus.RUNNING:
             return await query_snapshot(handle)
     except (RPCError, TimeoutError) as exc:
+        failing = await failing_or_none(client, handle) if execution.status == WorkflowExecutionStatus.RUNNING else None
+        if failing is not None:
+            return failing
         log.warning("incident %s did not answer (%s); is a worker running?", execution.id, exc)
     return None
 
 
-async def read_states(client: Client, query: str) -> list[IncidentState]:
-    """One state per incident: visibility can list a run that just continued as new next to its successor."""
+async def failing_or_none(client: Client, handle: WorkflowHandle) -> FailingIncident | None:
+    try:
+        return await failing_incident(client, handle)
+    except Exception as exc:  # reading a broken incident must never break the listing of the others
+        log.info("incident %s: not described (%s)", handle.id, exc)
+        return None
+
+
+async def read_incidents(client: Client, query: str) -> list[IncidentState | FailingIncident]:
+    """One entry per incident: visibility can list a run that just continued as new next to its successor."""
     executions = [e async for e in client.list_workflows(query)]
     answers = await asyncio.gather(*(read_state(client, e) for e in executions))
-    return list({s.id: s for s in answers if s is not None}.values())
+    return list({_id_of(a): a for a in answers if a is not None}.values())
+
+
+async def read_states(client: Client, query: str) -> list[IncidentState]:
+    """The incidents that answered (reports); failing ones are left out, with a warning."""
+    found = await read_incidents(client, query)
+    for failing in (f for f in found if isinstance(f, FailingIncident)):
+        log.warning("incident %s left out: its workflow task keeps failing since %s", failing.state.id,
+                    failing.failing.since)
+    return [s for s in found if isinstance(s, IncidentState)]
+
+
+def _id_of(entry: IncidentState | FailingIncident) -> str:
+    return entry.state.id if isinstance(entry, FailingIncident) else entry.id
 
 
 async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:

@@ -34,6 +34,8 @@ def dev_server_command(data_dir: Path, port: int, ui_port: int, ip: str = "127.0
         "--db-filename", str(data_dir / "temporal.db"),
         "--ip", ip, "--port", str(port), "--ui-port", str(ui_port),
         "--namespace", "default", "--log-level", "warn",
+        # incidents whose workflow task keeps failing get TemporalReportedProblems: the watchdog finds them at once
+        "--dynamic-config-value", "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
     ]
     for pragma in SQLITE_PRAGMAS:
         command += ["--sqlite-pragma", pragma]

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 
-from activities.incident_reader import query_snapshot, read_states
+from activities.failing import FailingIncident
+from activities.incident_reader import failing_or_none, query_snapshot, read_incidents
 from cli.common import connect, fail, incident_handle, incident_id, print_json, run, workflow_id
 from cli.render import render_incident, render_list
 from domain import decisions as d
@@ -155,57 +157,87 @@ def register(app: typer.Typer) -> None:
         states = run(lambda: fetch_incidents(open_only=not all_))
         if as_json:
             print_json([summary(s) for s in states])
-        else:
-            render_list(states)
+            return
+        failing = [s for s in states if isinstance(s, FailingIncident)]
+        healthy = [s for s in states if isinstance(s, IncidentState)]
+        if failing:
+            from cli.failing_render import render_failing_list
+
+            render_failing_list(failing)
+        if healthy or not failing:
+            render_list(healthy)
 
     @app.command()
     def show(incident: Id, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         """Everything about one incident: roles, pages, checklist, timeline."""
 
-        async def body() -> IncidentState:
+        async def body() -> IncidentState | FailingIncident:
             client = await connect()
-            return await fetch_state(await incident_handle(client, incident))
+            return await fetch_state(await incident_handle(client, incident), client)
 
         state = run(body)
         if as_json:
             print_json(state_json(state))
+        elif isinstance(state, FailingIncident):
+            from cli.failing_render import render_failing_incident
+
+            render_failing_incident(state)
         else:
             render_incident(state)
 
 
-async def fetch_state(handle) -> IncidentState:
+async def fetch_state(handle, client) -> IncidentState | FailingIncident:
     description = await handle.describe()
     if description.status == WorkflowExecutionStatus.COMPLETED:
         return await handle.result()
-    state = await query_snapshot(handle)
+    try:
+        state = await query_snapshot(handle)
+    except RPCError:  # refused ("Workflow Task in failed state") or unanswered: say why if it keeps failing
+        if (failing := await failing_or_none(client, handle)) is not None:
+            return failing
+        raise
     if state is None:
         fail(f"incident {incident_id(handle.id)} is still starting; try again in a moment")
     return state
 
 
-async def fetch_incidents(open_only: bool, client=None) -> list[IncidentState]:
-    """Incidents from Temporal's visibility, newest first; one that cannot answer is skipped with a warning."""
+async def fetch_incidents(open_only: bool, client=None) -> list[IncidentState | FailingIncident]:
+    """Incidents from Temporal's visibility, newest first. One whose workflow task keeps failing comes as a
+    FailingIncident (its last known state); any other that cannot answer is skipped with a warning."""
     client = client or await connect()
     query = "WorkflowType = 'IncidentWorkflow'"
     if open_only:
         query += " AND ExecutionStatus = 'Running'"
-    return sorted(await read_states(client, query), key=lambda s: s.detected_at, reverse=True)
+    return sorted(await read_incidents(client, query), key=lambda s: _state(s).detected_at, reverse=True)
+
+
+def _state(entry: IncidentState | FailingIncident) -> IncidentState:
+    return entry.state if isinstance(entry, FailingIncident) else entry
 
 
 def _state_fields(state: IncidentState) -> dict:
     return state.model_dump(mode="json", exclude={"fired", "manual_escalations"})
 
 
-def state_json(state: IncidentState, settings=None) -> dict:
+def _failing_json(entry: IncidentState | FailingIncident) -> dict | None:
+    """`failing`: null, or since when the incident's workflow task keeps failing (the rest is its last known
+    state, from where `known_from` says)."""
+    if not isinstance(entry, FailingIncident):
+        return None
+    return entry.failing.model_dump(mode="json")
+
+
+def state_json(entry: IncidentState | FailingIncident, settings=None) -> dict:
     """`incident show --json` and `GET /api/incidents/{id}` (`settings`: the gateway's). Reads the policy and
     the ledger (the procedure-compliance score after resolution): call it off the event loop in async code."""
     from cli.learning_common import compliance_json
 
-    return {**_state_fields(state), "compliance": compliance_json(state, settings)}
+    state = _state(entry)
+    return {**_state_fields(state), "compliance": compliance_json(state, settings), "failing": _failing_json(entry)}
 
 
-def summary(state: IncidentState) -> dict:
+def summary(entry: IncidentState | FailingIncident) -> dict:
     keys = ("id", "title", "service", "severity", "phase", "drill", "acknowledged_by", "started_at",
             "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "roles")
-    data = _state_fields(state)
-    return {k: data[k] for k in keys}
+    data = _state_fields(_state(entry))
+    return {**{k: data[k] for k in keys}, "failing": _failing_json(entry)}

@@ -10,7 +10,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import CommandError, incident_handle, workflow_id
 from cli.incidents import declare_incident, fetch_incidents, fetch_state, new_incident_id, state_json, summary
-from domain.decisions import Decision, DecisionResult
+from domain.decisions import DecisionResult, OutsideDecision
 from domain.incident import IncidentStart
 from gateway.context import Gateway, gateway_of
 from gateway.payloads import DeclaredIncident, DeclareRequest
@@ -48,7 +48,9 @@ async def declare(body: DeclareRequest, gateway: GatewayDep) -> DeclaredIncident
     return DeclaredIncident(id=incident, workflow_id=workflow_id(incident))
 
 
-@router.get("/incidents", responses=REFUSALS, summary="Incidents, newest first (like `incident list --json`)")
+@router.get("/incidents", responses=REFUSALS,
+            summary="Incidents, newest first (like `incident list --json`); `failing` is set on one whose workflow "
+                    "task keeps failing, listed from its last known state")
 async def list_incidents(
     gateway: GatewayDep,
     open_: Annotated[bool, Query(alias="open", description="Only incidents not yet closed")] = False,
@@ -59,12 +61,13 @@ async def list_incidents(
     return [summary(s) for s in states]
 
 
-@router.get("/incidents/{incident}", responses=REFUSALS, summary="One incident (same JSON as `incident show --json`)")
+@router.get("/incidents/{incident}", responses=REFUSALS,
+            summary="One incident (same JSON as `incident show --json`); `failing` as in the list")
 async def show(incident: str, gateway: GatewayDep) -> dict:
     handle = await _handle(gateway, incident)
     try:
         with unavailable_as(gateway.temporal):
-            state = await fetch_state(handle)
+            state = await fetch_state(handle, await gateway.temporal.client())
         # state_json reads the policy and the ledger (the compliance score): off the event loop
         return await asyncio.to_thread(state_json, state, gateway.settings)
     except CommandError as exc:  # still starting
@@ -75,7 +78,7 @@ async def show(incident: str, gateway: GatewayDep) -> dict:
              responses={**REFUSALS, 409: {"description": "The incident's validator refused it; `detail` says why"},
                         422: {"description": "Not a valid decision; `detail` names the field"}},
              summary="Apply a decision (a Temporal update with a validator)")
-async def decide(incident: str, decision: Decision, gateway: GatewayDep) -> DecisionResult:
+async def decide(incident: str, decision: OutsideDecision, gateway: GatewayDep) -> DecisionResult:
     handle = await _handle(gateway, incident)
     with unavailable_as(gateway.temporal):
         description = await handle.describe(rpc_timeout=RPC_TIMEOUT)

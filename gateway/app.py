@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
              responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
     async def metrics() -> Response:
         await gateway.intake.dispatcher.depth_metrics()
+        await gateway.metrics.refresh_failing(gateway.temporal, gateway.settings.task_queue)
         return Response(gateway.metrics.render(), media_type=gateway.metrics.content_type)
 
     app.include_router(webhooks.router)

@@ -1,8 +1,20 @@
 """Prometheus metrics of the gateway, in a registry of its own (one per app, so tests never share counts)."""
 
+import asyncio
+import logging
+import time
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from gateway.temporal import TemporalConnection
+
 PREFIX = "incidentflow_gateway_"
+# What Temporal reports failing (activities/failing.py): one count query, at most once per this many seconds.
+FAILING_QUERY = ("WorkflowType = 'IncidentWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '{queue}' "
+                 "AND ParentWorkflowId IS NULL AND TemporalReportedProblems IS NOT NULL")
+FAILING_MAX_AGE_SECONDS, FAILING_TIMEOUT_SECONDS = 10.0, 5.0
+
+log = logging.getLogger("incidentflow.gateway")
 
 
 class Metrics:
@@ -37,6 +49,25 @@ class Metrics:
                                              registry=self.registry)
         self.queued_answers = Counter(f"{PREFIX}queued_answers", "Webhooks answered before Temporal took them",
                                       ["source"], registry=self.registry)
+        self.incidents_failing = Gauge(
+            f"{PREFIX}incidents_failing", "Running incidents Temporal reports failing (TemporalReportedProblems: "
+            "two workflow-task failures in a row); 0 on a server that does not set it (the worker's "
+            "incidentflow_incidents_failing counts them on every server)", registry=self.registry)
+        self._failing_read_at = float("-inf")
+
+    async def refresh_failing(self, temporal: TemporalConnection, task_queue: str) -> None:
+        """For a /metrics scrape. Never fails the scrape: while Temporal does not answer, the last count stays."""
+        if time.monotonic() - self._failing_read_at < FAILING_MAX_AGE_SECONDS:
+            return
+        self._failing_read_at = time.monotonic()
+        try:
+            client = await temporal.client()
+            counted = await asyncio.wait_for(client.count_workflows(FAILING_QUERY.format(queue=task_queue)),
+                                             FAILING_TIMEOUT_SECONDS)
+        except Exception as exc:
+            log.warning("failing incidents not counted: %s", exc)
+            return
+        self.incidents_failing.set(counted.count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

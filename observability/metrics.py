@@ -10,7 +10,7 @@ One module-level registry per worker process: every activity of the process coun
 import functools
 from collections import OrderedDict
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from temporalio.exceptions import ApplicationError
 
 PREFIX = "incidentflow_"
@@ -29,6 +29,16 @@ REMEDIATION_STEPS = Counter(
     ["kind", "purpose", "outcome"], registry=REGISTRY,
 )
 
+# Set by the watchdog (activities/watchdog.py) after each sweep; every worker sweeps, so take `max`, never `sum`.
+INCIDENTS_FAILING = Gauge(
+    f"{PREFIX}incidents_failing", "Running incidents whose workflow task failed or timed out twice or more in a row "
+    "(their escalation is stopped; the watchdog pages the primary)", registry=REGISTRY,
+)
+WATCHDOG_SWEPT = Gauge(
+    f"{PREFIX}watchdog_last_sweep_timestamp_seconds", "When the watchdog last finished a sweep (Unix time; 0: never): "
+    "alert when it is older than a few sweeps", registry=REGISTRY,
+)
+
 
 _counted_pages: OrderedDict[tuple[str, str], None] = OrderedDict()
 _REMEMBERED_PAGES = 10_000
@@ -43,6 +53,11 @@ def page_sent(key: str, tier: str, channel: str) -> None:
     if len(_counted_pages) > _REMEMBERED_PAGES:
         _counted_pages.popitem(last=False)
     PAGES_SENT.labels(tier, channel).inc()
+
+
+def watchdog_swept(failing: int) -> None:
+    INCIDENTS_FAILING.set(failing)
+    WATCHDOG_SWEPT.set_to_current_time()
 
 
 def notification_failed(adapter: str, operation: str) -> None:

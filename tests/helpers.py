@@ -1,5 +1,9 @@
-"""Shared test helpers: run a worker, start an incident, read what was paged."""
+"""Shared test helpers: run a worker, start an incident, read what was paged, run the CLI."""
 
+import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -48,3 +52,16 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+async def cli(dev_server: str, *args: str) -> str:
+    """The `incident` command in a thread: the worker in this event loop must keep answering its queries."""
+    return await asyncio.to_thread(_cli, dev_server, *args)
+
+
+def _cli(dev_server: str, *args: str) -> str:
+    env = {**os.environ, "TEMPORAL_ADDRESS": dev_server}
+    result = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

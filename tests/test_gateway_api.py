@@ -3,9 +3,6 @@ the way a user sees them: `incident list` / `incident show --json` agree with th
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -13,7 +10,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.gateway_support import alertmanager_group, private_dev_server, served
-from tests.helpers import running_worker
+from tests.helpers import cli, running_worker
 
 pytestmark = pytest.mark.slow
 
@@ -39,17 +36,6 @@ async def stack(dev_server, dev_client, task_queue, recorder):
             await dev_client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test over")
 
 
-async def cli(dev_server: str, *args: str) -> str:
-    """The `incident` command in a thread: the worker in this event loop must keep answering its queries."""
-    return await asyncio.to_thread(_cli, dev_server, *args)
-
-
-def _cli(dev_server: str, *args: str) -> str:
-    env = {**os.environ, "TEMPORAL_ADDRESS": dev_server}
-    result = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 async def eventually(check, what: str, timeout: float = 20.0):
