@@ -15,6 +15,7 @@ from cli.common import connect, fail, incident_handle, incident_id, print_json, 
 from cli.render import render_incident, render_list
 from domain import decisions as d
 from domain.incident import IncidentStart, IncidentState
+from domain.limits import Declaration
 from domain.severity import Role, Severity
 from settings import get_settings
 from workflows.incident import IncidentWorkflow
@@ -68,6 +69,7 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), 2)
         if not title.strip() or not service.strip() or not by.strip():
             fail("--service, --title and --by must not be empty", 2)
+        Declaration(title=title, service=service, impact=impact, by=by)  # the limits every entry has
         now = datetime.now(UTC)
         start = IncidentStart(id=new_incident_id(service, now), title=title.strip(), service=service.strip(),
                               severity=level, impact=impact, declared_by=by.strip(), source="cli")

@@ -70,7 +70,8 @@ def merge_snapshot(policy: Policy, state: IncidentState, snapshot: AlertSnapshot
         state.alerts_hidden, changes.hidden_changed = hidden, True
         lines.hidden(hidden)
     firing_again = any(state.alerts[f].status == "firing" for f in changes.new + changes.refired)
-    if state.recovered_from is not None and (firing_again or (changes.hidden_changed and hidden)):
+    if state.recovered_from is not None and policy.incident.alerts.reopen_on_refire and (
+            firing_again or (changes.hidden_changed and hidden)):
         _reopen(state, now, snapshot.source, changes)
     elif state.alerts_all_resolved() and not state.phase.reached(Phase.MITIGATED):
         state.recovered_from = state.phase

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from domain.alert_mapping import severity_for_alerts
-from domain.limits import Actor, Impact, ServiceName, Title
+from domain.limits import StoredActor, StoredImpact, StoredService, StoredTitle
 from domain.markdown import markdown_text
 from domain.phases import Phase
 from domain.policy import Policy
@@ -80,11 +80,11 @@ class IncidentStart(BaseModel):
     """Workflow input. Holds no secrets: it is stored in the workflow history."""
 
     id: str
-    title: Title
-    service: ServiceName
+    title: StoredTitle
+    service: StoredService
     severity: Severity | None = Field(default=None, description="None: derive from the alerts via the policy")
-    impact: Impact | None = None
-    declared_by: Actor
+    impact: StoredImpact | None = None
+    declared_by: StoredActor
     source: str = "cli"
     drill: bool = False
     policy_dir: str | None = None

@@ -6,7 +6,7 @@ limits in their adapters (Statuspage's 255-character name)."""
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 TITLE_MAX = 300
 SERVICE_MAX = 100
@@ -19,6 +19,31 @@ ServiceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 Impact = Annotated[str, StringConstraints(strip_whitespace=True, max_length=IMPACT_MAX)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ACTOR_MAX)]
+
+
+
+def _clipped(limit: int):
+    return AfterValidator(lambda value: clip(value, limit))
+
+
+# The same fields in stored models (workflow inputs): cut rather than refused, so a history recorded before a
+# limit existed still decodes on replay. Entries refuse instead (`Declaration`, the REST and Slack models).
+StoredTitle = Annotated[str, _clipped(TITLE_MAX)]
+StoredService = Annotated[str, _clipped(SERVICE_MAX)]
+StoredImpact = Annotated[str, _clipped(IMPACT_MAX)]
+StoredActor = Annotated[str, _clipped(ACTOR_MAX)]
+
+
+class Declaration(BaseModel):
+    """What a person declares (CLI, Slack; the REST body has the same fields): refused, naming the field, when
+    over the limits."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title
+    service: ServiceName
+    impact: Impact | None = None
+    by: Actor
+
 
 # Alerts: what one notification and one incident hold in detail; the rest is counted ("+9,980 more alerts").
 ALERTS_PER_NOTIFICATION = 100

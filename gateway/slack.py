@@ -22,6 +22,7 @@ from cli.common import workflow_id
 from cli.incidents import declare_incident, new_incident_id
 from domain import decisions as d
 from domain.incident import IncidentStart
+from domain.limits import Declaration
 from domain.severity import Role, Severity
 from gateway.context import Gateway, gateway_of
 from gateway.slack_requests import form_field, form_fields, json_object, verified_body
@@ -290,11 +291,12 @@ async def _declare(gateway: Gateway, by: str, args: list[str]) -> dict:
         return _ephemeral(str(exc))
     service, title = args[1], " ".join(args[2:])
     try:
-        start = IncidentStart(id=new_incident_id(service, datetime.now(UTC)), title=title, service=service,
-                              severity=severity, declared_by=by, source="slack", policy=gateway.policy())
-    except ValidationError as exc:  # the limits every entry has (domain/limits.py)
+        Declaration(title=title, service=service, by=by)  # the limits every entry has
+    except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return _ephemeral(f"not declared: {problems}. " + USAGE)
+    start = IncidentStart(id=new_incident_id(service, datetime.now(UTC)), title=title, service=service,
+                          severity=severity, declared_by=by, source="slack", policy=gateway.policy())
     client = await gateway.temporal.client()
     with unavailable_as(gateway.temporal):
         incident = await declare_incident(client, start, task_queue=gateway.settings.task_queue)

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import new_incident
     from domain.notifications import Notification, NotificationKind, PageRequest, StepApproval
     from domain.phases import Phase
-    from domain.policy import Policy
+    from domain.policy import ALERTS_AS_BEFORE, Policy
     from domain.runbook import RunbookEvent
     from domain.severity import Tier
     from workflows import metrics, search
@@ -41,6 +41,7 @@ TIER_CLAIMED_WHEN_PLANNED = "tier-claimed-when-planned"  # workflow.patched ids 
 DRILL_MESSAGES_IN_TIMELINE = "drill-messages-in-timeline"
 VIEWS_FROM_ONE_WAITING_TASK = "views-from-one-waiting-task"
 CONTINUE_AS_NEW_WHEN_LONG = "continue-as-new-when-long"
+ALERTS_RECOVER_AND_REFIRE = "alerts-recover-and-refire"  # the acknowledgement pause, reopening on a refire
 
 
 @workflow.defn
@@ -73,6 +74,9 @@ class IncidentWorkflow:
     @workflow.run
     async def run(self, start: IncidentStart) -> IncidentState:
         self.policy = policy_for_incident(snapshots.shared(await self._policy_snapshot(start)), start)
+        if not workflow.patched(ALERTS_RECOVER_AND_REFIRE):  # replaying an incident begun before them
+            self.policy = self.policy.model_copy(update={"incident": self.policy.incident.model_copy(
+                update={"alerts": ALERTS_AS_BEFORE})})
         self._start_input = start
         if start.continued is not None:
             self._resume(start.continued)
