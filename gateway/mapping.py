@@ -48,8 +48,7 @@ class AlertGroup(BaseModel):
     def _bounded(self) -> "AlertGroup":
         now = datetime.now(UTC)
         alerts, self.hidden = bounded_alerts(self.alerts, self.hidden)
-        self.alerts = [a.model_copy(update={"starts_at": sane_time(a.starts_at, now),
-                                            "ends_at": sane_time(a.ends_at, now, future_ok=True)}) for a in alerts]
+        self.alerts = [_sane_times(a, now) for a in alerts]
         self.title = clip(self.title.strip(), TITLE_MAX) or "alert"
         self.service = clip(self.service.strip(), SERVICE_MAX) or "unknown"
         return self
@@ -73,6 +72,13 @@ class AlertGroup(BaseModel):
             declared_by=self.source, source=self.source, started_at=min(starts, default=None), alerts=self.alerts,
             policy=policy,
         )
+
+
+def _sane_times(alert: Alert, now: datetime) -> Alert:
+    starts, ends = sane_time(alert.starts_at, now), sane_time(alert.ends_at, now, future_ok=True)
+    if (starts, ends) == (alert.starts_at, alert.ends_at):
+        return alert
+    return alert.model_copy(update={"starts_at": starts, "ends_at": ends})
 
 
 def _fingerprint(labels: dict[str, str]) -> str:
