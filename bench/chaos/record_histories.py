@@ -2,6 +2,7 @@
 replays against the current workflow code in every test run (docs/upgrading.md).
 
     python -m bench.chaos.record_histories            # re-record (only when a release changes workflows)
+    python -m bench.chaos.record_histories alerts-flapping   # one scenario
 
 Each scenario keeps the history of every workflow it involves (a runbook run, a postmortem, an action item
 and a drill are workflows of their own) as `<scenario>.<role>.json`, with the workflow id next to the events:
@@ -12,6 +13,7 @@ import asyncio
 import json
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -26,6 +28,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import RecordingChannel
+from activities.incident_reader import run_histories
 from domain import decisions as d
 from domain.severity import Severity
 from settings import PROJECT_DIR
@@ -168,12 +171,43 @@ async def drill(env, task_queue: str) -> Kept:
                "incident": env.client.get_workflow_handle(WORKFLOW_ID_PREFIX + "hist-drill")}
 
 
+@asynccontextmanager
+async def alerts_flapping(env, task_queue: str) -> Kept:
+    """An alert incident that mitigates itself, waits past its acknowledgement deadline, fires again (reopened,
+    paged again), is acknowledged, flaps once more and is resolved: the `alerts-recover-and-refire` path."""
+    from domain.alerts import AlertSnapshot
+    from domain.incident import Alert
+
+    def snapshot(status: str) -> AlertSnapshot:
+        alert = Alert(fingerprint="friends-api", status=status,
+                      labels={"alertname": "FriendsApiErrors", "service": "friends", "severity": "warning"},
+                      annotations={"summary": "friend list 5xx above 5%"})
+        return AlertSnapshot(source="alertmanager", alerts=[alert])
+
+    async with running_worker(env.client, task_queue, RecordingChannel()):
+        handle = await start_incident(env.client, task_queue, None, id="hist-alerts-flapping", source="alertmanager",
+                                      title="FriendsApiErrors", service="friends", declared_by="alertmanager",
+                                      alerts=snapshot("firing").alerts)
+        for status, then in (("resolved", 20), ("firing", 2), ("resolved", 3), ("firing", 1)):
+            await handle.signal(IncidentWorkflow.alerts, snapshot(status))
+            await env.sleep(timedelta(minutes=then))
+            if status == "firing" and then == 2:
+                await handle.execute_update(IncidentWorkflow.decide, d.Acknowledge(by="jiyoung"))
+        await handle.execute_update(IncidentWorkflow.decide, d.Resolve(by="jiyoung", summary="flaky dependency"))
+        await env.sleep(timedelta(minutes=1))
+        # a long incident continues as new: keep every run (each replays on its own)
+        runs = await run_histories(env.client, handle.id)
+        yield {f"incident-run{n}": env.client.get_workflow_handle(handle.id, run_id=history.run_id)
+               for n, history in enumerate(runs, 1)}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "declare-to-resolve": declare_to_resolve,
     "full-escalation": full_escalation,
     "runbook-approval-rollback": runbook_approval_rollback,
     "postmortem-action-items": postmortem_action_items,
     "drill": drill,
+    "alerts-flapping": alerts_flapping,
 }
 
 
@@ -219,7 +253,7 @@ async def write_history(handle: WorkflowHandle, path: Path) -> Written:
 
 def main() -> None:
     logging.getLogger("temporalio").setLevel(logging.ERROR)  # the scenarios' failing steps are scripted
-    written = asyncio.run(record())
+    written = asyncio.run(record(sys.argv[1:] or None))
     for w in written:
         print(f"wrote {w.path.relative_to(PROJECT_DIR)}: {w.workflow_type}, {w.events} events "
               f"({w.path.stat().st_size // 1024} KiB)", flush=True)
