@@ -159,7 +159,7 @@ async def state_of(client, incident_id: str):
     raise AssertionError(f"{incident_id} never started")
 
 
-async def wait_until(predicate, what: str, timeout: float = 15.0):
+async def wait_until(predicate, what: str, timeout: float = 20.0):
     """Await `predicate()` until it returns something truthy; fail naming `what`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

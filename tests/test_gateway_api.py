@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.gateway_support import alertmanager_group, private_dev_server, served
+from tests.gateway_support import wait_until as eventually
 from tests.helpers import cli, running_worker
 
 pytestmark = pytest.mark.slow
@@ -34,19 +35,6 @@ async def stack(dev_server, dev_client, task_queue, recorder):
         # an incident left running without its worker would stall the next test's listing queries
         async for execution in dev_client.list_workflows("ExecutionStatus = 'Running'"):
             await dev_client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test over")
-
-
-
-
-async def eventually(check, what: str, timeout: float = 20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def test_alert_group_sent_repeatedly_is_one_incident_in_the_list(stack, dev_server, dev_client, recorder):
