@@ -99,6 +99,20 @@ def gateway(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def _click_error_types() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Click's usage errors, and those of the click that typer ≥ 0.25 vendors (`typer._click`)."""
+    import importlib
+
+    modules = []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    found = [(getattr(m, "ClickException", None), getattr(m, "Abort", None)) for m in modules]
+    return tuple(c for c, _ in found if c), tuple(a for _, a in found if a)
+
+
 def run() -> None:
     """Console-script entry. Leaves with os._exit: the Temporal SDK can abort at interpreter exit
     (sdk-python #300), which would turn a good command into a crash."""
@@ -116,15 +130,15 @@ def run() -> None:
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # click usage errors and the like
-        import click
         from pydantic import ValidationError
 
         from domain.policy import describe_errors
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        clicks, aborts = _click_error_types()
+        if isinstance(exc, clicks):  # a usage error: one line, exit 2 (`incident COMMAND --help` says more)
+            print(f"error: {exc.format_message()}", file=sys.stderr)
             code = exc.exit_code
-        elif isinstance(exc, click.exceptions.Abort):
+        elif isinstance(exc, aborts):
             code = 1
         elif (line := settings_error_line(exc)) is not None:  # settings are read lazily, by any command
             print(f"error: {line}", file=sys.stderr)
