@@ -7,6 +7,7 @@ from rich.text import Text
 
 from activities.failing import FailingIncident
 from cli.common import console
+from cli.plain_text import plain_text as plain
 from cli.render import SEVERITY_STYLE, _when, _zone, render_incident
 from domain.text import terminal_text
 
@@ -16,22 +17,18 @@ WHAT_NOW = ("Its escalation is stopped and no decision can reach it; the watchdo
             "(docs/reliability.md, Watchdog).")
 
 
-def _plain(value: str | None) -> Text:
-    """Untrusted text as a cell: no escape sequences, no rich markup."""
-    return Text(terminal_text(value or "-"))
-
-
 def render_failing_list(incidents: list[FailingIncident]) -> None:
     zone = _zone()
     table = Table(title=f"FAILING incidents ({zone.key}): their workflow task keeps failing", title_style="bold red",
                   border_style="red", caption=WHAT_NOW)
-    for column in ("id", "sev", "last phase", "service", "title", "failing since", "failures", "known from"):
+    table.add_column("id", no_wrap=True, min_width=max((len(i.state.id) for i in incidents), default=2))
+    for column in ("sev", "last phase", "service", "title", "failing since", "failures", "known from"):
         table.add_column(column)
     for incident in incidents:
         s, failing = incident.state, incident.failing
-        table.add_row(_plain(s.id + (" [drill]" if s.drill else "")),
+        table.add_row(plain(s.id + (" [drill]" if s.drill else "")),
                       Text(s.severity.value, style=SEVERITY_STYLE[s.severity.value]), s.phase.value,
-                      _plain(s.service), _plain(s.title), _when(failing.since, zone), str(failing.failures),
+                      plain(s.service), plain(s.title), _when(failing.since, zone), str(failing.failures),
                       failing.known_from)
     console.print(table)
 
@@ -43,5 +40,5 @@ def render_failing_incident(incident: FailingIncident) -> None:
         f": its workflow task has failed {failing.failures} times in a row since {_when(failing.since, zone)} "
         f"({zone.key}):\n", terminal_text(failing.cause), "\n",
         f"{WHAT_NOW}\nBelow: the incident as last known, from {KNOWN_FROM[failing.known_from]}.")
-    console.print(Panel(body, title=_plain(incident.state.id), border_style="red"))
+    console.print(Panel(body, title=plain(incident.state.id), border_style="red"))
     render_incident(incident.state)

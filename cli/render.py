@@ -36,7 +36,8 @@ def render_list(states: list[IncidentState]) -> None:
         return
     zone = _zone()
     table = Table(title=f"Incidents ({zone.key})")
-    for column in ("id", "sev", "phase", "service", "title", "detected", "ack by", "IC"):
+    table.add_column("id", no_wrap=True, min_width=max(len(s.id) for s in states))  # the one thing to copy
+    for column in ("sev", "phase", "service", "title", "detected", "ack by", "IC"):
         table.add_column(column)
     for s in states:
         table.add_row(plain(s.id + (" [drill]" if s.drill else "")),
