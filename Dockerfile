@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     INCIDENTFLOW_DATA_DIR=/data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY settings.py worker.py ./
 COPY domain ./domain
 COPY workflows ./workflows
@@ -22,7 +22,7 @@ COPY drills ./drills
 # compileall: bytecode for workflows/ (imported once per worker; the sandbox passes every module through,
 # and PYTHONDONTWRITEBYTECODE only stops writing it, so the worker starts without compiling them).
 # Editable, so settings.PROJECT_DIR is /app and the policy, runbooks and drills above are the defaults.
-RUN pip install -e '.[otel,postgres]' \
+RUN pip install -c constraints.txt -e '.[otel,postgres]' \
     && python -m compileall -q workflows \
     && useradd --system --uid 10001 --home-dir /app incidentflow \
     && mkdir -p /data && chown incidentflow /data
