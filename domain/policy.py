@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.alert_policy import AlertHandling
 from domain.durations import Duration
 from domain.learning_policy import LearningPolicy
 from domain.phases import Phase
@@ -130,26 +131,6 @@ class AlertMapping(Strict):
     severity_label: str = "severity"
     severity_values: dict[str, Severity] = {}
     default: Severity = Severity.SEV3
-
-
-class AlertHandling(Strict):
-    """What alerts do to an incident once it has mitigated itself (every alert resolved; docs/gateway.md)."""
-
-    pause_while_recovered: Literal["acknowledgement", "all", "none"] = Field(
-        default="acknowledgement",
-        description="Escalations that wait while every alert is resolved and resume when one fires again: the "
-                    "acknowledgement deadline (default), every escalation, or none")
-    reopen_on_refire: bool = Field(
-        default=True, description="An alert firing again after the incident mitigated itself puts it back where "
-                                  "it was and pages again; false: the firing is only noted")
-    repage_at_most_every: Duration = Field(
-        default=timedelta(minutes=5),
-        description="An alert firing again after the incident mitigated itself pages the responder again, at "
-                    "most this often (a flapping alert)")
-
-
-# What incidents started before these alert semantics keep for their whole life (workflows/incident.py)
-ALERTS_AS_BEFORE = AlertHandling(pause_while_recovered="none", reopen_on_refire=False)
 
 
 class IncidentPolicy(Strict):

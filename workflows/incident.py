@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
     from domain import comms, decisions, messages, planner, snapshots
+    from domain.alert_policy import ALERTS_AS_BEFORE
     from domain.alerts import AlertSnapshot, merge_snapshot
     from domain.compliance import postmortem_required
     from domain.continuation import should_continue_as_new
@@ -28,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import new_incident
     from domain.notifications import Notification, NotificationKind, PageRequest, StepApproval
     from domain.phases import Phase
-    from domain.policy import ALERTS_AS_BEFORE, Policy
+    from domain.policy import Policy
     from domain.runbook import RunbookEvent
     from domain.severity import Tier
     from workflows import metrics, search
