@@ -20,6 +20,7 @@ dev: $(STAMP)
 test: $(STAMP)
 	./scripts/system-deps.sh
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

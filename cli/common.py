@@ -1,4 +1,5 @@
-"""What every command shares: one clear line on failure, a Temporal client, async running."""
+"""What every command shares: one clear line on failure, a Temporal client (`service.temporal.connect`), async
+running, JSON output."""
 
 import asyncio
 import json
@@ -10,22 +11,17 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from settings import get_settings
-from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+from service.errors import ServiceError
+from service.temporal import unreachable
 
 console = Console()
 T = TypeVar("T")
 
 
-class CommandError(Exception):
-    """Ends a command with one line on stderr and a non-zero exit code."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
+CommandError = ServiceError  # ends a command with one line on stderr and exit `code`
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -45,7 +41,7 @@ def run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
         _exit_with(_describe_rpc_error(exc), 1)
     except RuntimeError as exc:
         if "connect" in str(exc).lower():
-            _exit_with(_unreachable(), 1)
+            _exit_with(unreachable(), 1)
         raise
 
 
@@ -54,46 +50,12 @@ def _exit_with(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _unreachable() -> str:
-    settings = get_settings()
-    return (f"cannot reach Temporal at {settings.temporal_address} (namespace {settings.temporal_namespace}); "
-            "is `incident dev` running? Set TEMPORAL_ADDRESS to point elsewhere")
-
-
 def _describe_rpc_error(exc: RPCError) -> str:
     if exc.status == RPCStatusCode.NOT_FOUND:
         return f"not found: {exc.message}"
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-        return _unreachable()
+        return unreachable()
     return f"Temporal error ({exc.status.name if exc.status else 'unknown'}): {exc.message}"
-
-
-async def connect() -> Client:
-    from worker import connect as worker_connect
-
-    try:
-        return await asyncio.wait_for(worker_connect(), timeout=10)
-    except (RuntimeError, TimeoutError, OSError):
-        fail(_unreachable())
-
-
-def workflow_id(incident_id: str) -> str:
-    return incident_id if incident_id.startswith(WORKFLOW_ID_PREFIX) else WORKFLOW_ID_PREFIX + incident_id
-
-
-def incident_id(workflow_id_: str) -> str:
-    return workflow_id_.removeprefix(WORKFLOW_ID_PREFIX)
-
-
-async def incident_handle(client: Client, incident: str) -> WorkflowHandle:
-    handle = client.get_workflow_handle_for(IncidentWorkflow.run, workflow_id(incident))
-    try:
-        await handle.describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            fail(f"no incident {incident!r} (see `incident list --all`)")
-        raise
-    return handle
 
 
 # json.dumps escapes C0 but not C1 (\x9b starts a terminal control sequence) nor the bidi controls: the same JSON

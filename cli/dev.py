@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from gateway.tokens import ensure_dev_token
-from gateway.tokens import usage as token_usage
+from cli.dev_token import ensure_dev_token
+from cli.dev_token import usage as token_usage
 from settings import get_settings
 from workflows import search
 

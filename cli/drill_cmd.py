@@ -161,7 +161,8 @@ def _run_instant(items: list[LoadedScenario], as_json: bool) -> list[Scorecard]:
 
 
 def _run_live(item: LoadedScenario, speed: float, autoplay: bool, as_json: bool) -> Scorecard:
-    from cli.common import connect, run
+    from cli.common import run
+    from service.temporal import connect
     from settings import get_settings
 
     _quiet_sdk()

@@ -1,56 +1,43 @@
 """Incident commands: declare, ack, assign, severity, note, mitigated, resolve, close, escalate, list, show."""
 
-import re
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.service import RPCError
 
 from activities.failing import FailingIncident
-from activities.incident_reader import failing_or_none, query_snapshot, read_incidents
-from cli.common import connect, fail, incident_handle, incident_id, print_json, run, workflow_id
+from cli.common import fail, print_json, run
 from cli.render import render_incident, render_list
 from domain import decisions as d
 from domain.incident import IncidentStart, IncidentState
 from domain.limits import Declaration
 from domain.severity import Role, Severity
-from settings import get_settings
-from workflows.incident import IncidentWorkflow
-from workflows.options import INCIDENT_TASK_TIMEOUT
+from service.incidents import (
+    Entry,
+    decide,
+    declare_incident,
+    fetch_incidents,
+    fetch_state,
+    new_incident_id,
+    state_json,
+    summary,
+)
+from service.temporal import connect, incident_handle, incident_id, workflow_id
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
 Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident declare` / `incident list`")]
 
 
-def new_incident_id(service: str, now: datetime) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-")[:24] or "incident"
-    return f"{now:%Y%m%d}-{slug}-{secrets.token_hex(2)}"
-
-
-async def declare_incident(client, start: IncidentStart, task_queue: str | None = None) -> str:
-    await client.start_workflow(
-        IncidentWorkflow.run, start, id=workflow_id(start.id), task_queue=task_queue or get_settings().task_queue,
-        task_timeout=INCIDENT_TASK_TIMEOUT,
-        static_summary=start.ui_summary(), static_details=start.ui_details(),
-    )
-    return start.id
-
-
-async def send_decision(incident: str, decision) -> d.DecisionResult:
-    client = await connect()
-    handle = await incident_handle(client, incident)
-    description = await handle.describe()
-    if description.status != WorkflowExecutionStatus.RUNNING:
-        fail(f"incident {incident_id(handle.id)} is closed ({description.status.name.lower()})")
-    return await handle.execute_update(IncidentWorkflow.decide, decision)
-
-
 def _decide(incident: str, decision) -> None:
-    result = run(lambda: send_decision(incident, decision))
+    async def body() -> d.DecisionResult:
+        return await decide(await connect(), incident, decision)
+
+    result = run(body)
     print(f"{incident_id(workflow_id(incident))}: {result.text} (phase: {result.phase.value})")
+
+
+async def _listed(open_only: bool) -> list[Entry]:
+    return await fetch_incidents(await connect(), open_only)
 
 
 def register(app: typer.Typer) -> None:
@@ -156,7 +143,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Open incidents (or all of them)."""
-        states = run(lambda: fetch_incidents(open_only=not all_))
+        states = run(lambda: _listed(not all_))
         if as_json:
             print_json([summary(s) for s in states])
             return
@@ -186,60 +173,3 @@ def register(app: typer.Typer) -> None:
             render_failing_incident(state)
         else:
             render_incident(state)
-
-
-async def fetch_state(handle, client) -> IncidentState | FailingIncident:
-    description = await handle.describe()
-    if description.status == WorkflowExecutionStatus.COMPLETED:
-        return await handle.result()
-    try:
-        state = await query_snapshot(handle)
-    except RPCError:  # refused ("Workflow Task in failed state") or unanswered: say why if it keeps failing
-        if (failing := await failing_or_none(client, handle)) is not None:
-            return failing
-        raise
-    if state is None:
-        fail(f"incident {incident_id(handle.id)} is still starting; try again in a moment")
-    return state
-
-
-async def fetch_incidents(open_only: bool, client=None) -> list[IncidentState | FailingIncident]:
-    """Incidents from Temporal's visibility, newest first. One whose workflow task keeps failing comes as a
-    FailingIncident (its last known state); any other that cannot answer is skipped with a warning."""
-    client = client or await connect()
-    query = "WorkflowType = 'IncidentWorkflow'"
-    if open_only:
-        query += " AND ExecutionStatus = 'Running'"
-    return sorted(await read_incidents(client, query), key=lambda s: _state(s).detected_at, reverse=True)
-
-
-def _state(entry: IncidentState | FailingIncident) -> IncidentState:
-    return entry.state if isinstance(entry, FailingIncident) else entry
-
-
-def _state_fields(state: IncidentState) -> dict:
-    return state.model_dump(mode="json", exclude={"fired", "manual_escalations"})
-
-
-def _failing_json(entry: IncidentState | FailingIncident) -> dict | None:
-    """`failing`: null, or since when the incident's workflow task keeps failing (the rest is its last known
-    state, from where `known_from` says)."""
-    if not isinstance(entry, FailingIncident):
-        return None
-    return entry.failing.model_dump(mode="json")
-
-
-def state_json(entry: IncidentState | FailingIncident, settings=None) -> dict:
-    """`incident show --json` and `GET /api/incidents/{id}` (`settings`: the gateway's). Reads the policy and
-    the ledger (the procedure-compliance score after resolution): call it off the event loop in async code."""
-    from cli.learning_common import compliance_json
-
-    state = _state(entry)
-    return {**_state_fields(state), "compliance": compliance_json(state, settings), "failing": _failing_json(entry)}
-
-
-def summary(entry: IncidentState | FailingIncident) -> dict:
-    keys = ("id", "title", "service", "severity", "phase", "drill", "acknowledged_by", "started_at",
-            "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "roles")
-    data = _state_fields(_state(entry))
-    return {**{k: data[k] for k in keys}, "failing": _failing_json(entry)}

@@ -90,13 +90,10 @@ def gateway(
     import uvicorn
 
     from cli.startup import start_process
-    from gateway.app import create_app
-    from gateway.heap import freeze_startup_heap
 
     start_process()
-    app = create_app()
-    freeze_startup_heap()  # no long collection pauses under a storm (gateway/heap.py)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # by name, not by import: the CLI and the gateway are separate clients of the service layer
+    uvicorn.run("gateway.app:served_app", factory=True, host=host, port=port, log_level="warning")
 
 
 def _click_error_types() -> tuple[tuple[type, ...], tuple[type, ...]]:

@@ -228,8 +228,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pages per responder, acknowledgement times, off-hours pages, unanswered escalations, tier load."""
         from activities.oncall import fetch_incident_records
-        from cli.common import connect
         from domain.oncall_report import WeekError, build_report, render_report, week_of, week_window
+        from service.temporal import connect
 
         policy = _policy()
         zone = policy.oncall.rotation.timezone
@@ -253,7 +253,7 @@ def register(app: typer.Typer) -> None:
     def sync() -> None:
         """Create (or update) the handover and on-call report schedules. Safe to run any number of times."""
         from activities.schedules import ensure_schedules
-        from cli.common import connect
+        from service.temporal import connect
 
         policy = _policy()
         settings = get_settings()

@@ -11,9 +11,10 @@ import typer
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli.common import connect, fail, print_json, run
+from cli.common import fail, print_json, run
 from cli.learning_common import incident_key, ledger
 from domain.text import terminal_text
+from service.temporal import connect
 from workflows.postmortem import PostmortemWorkflow, Publish, postmortem_workflow_id
 
 Id = Annotated[str, typer.Argument(help="Incident id")]

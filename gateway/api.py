@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli.common import CommandError, incident_handle, workflow_id
-from cli.incidents import declare_incident, fetch_incidents, fetch_state, new_incident_id, state_json, summary
 from domain.decisions import DecisionResult, OutsideDecision
 from domain.incident import IncidentStart
 from gateway.context import Gateway, gateway_of
 from gateway.payloads import DeclaredIncident, DeclareRequest
 from gateway.temporal import RPC_TIMEOUT, unavailable_as
+from service.errors import ServiceError
+from service.incidents import declare_incident, fetch_incidents, fetch_state, new_incident_id, state_json, summary
+from service.temporal import incident_handle, workflow_id
 from workflows.incident import IncidentWorkflow
 
 router = APIRouter(prefix="/api", tags=["incidents"])
@@ -32,7 +33,7 @@ async def _handle(gateway: Gateway, incident: str):
     try:
         with unavailable_as(gateway.temporal):
             return await incident_handle(client, incident)
-    except CommandError as exc:
+    except ServiceError as exc:
         raise HTTPException(404, str(exc)) from None
 
 
@@ -57,7 +58,7 @@ async def list_incidents(
 ) -> list[dict]:
     client = await gateway.temporal.client()
     with unavailable_as(gateway.temporal):
-        states = await fetch_incidents(open_only=open_, client=client)
+        states = await fetch_incidents(client, open_only=open_)
     return [summary(s) for s in states]
 
 
@@ -70,7 +71,7 @@ async def show(incident: str, gateway: GatewayDep) -> dict:
             state = await fetch_state(handle, await gateway.temporal.client())
         # state_json reads the policy and the ledger (the compliance score): off the event loop
         return await asyncio.to_thread(state_json, state, gateway.settings)
-    except CommandError as exc:  # still starting
+    except ServiceError as exc:  # still starting
         raise HTTPException(409, str(exc)) from None
 
 

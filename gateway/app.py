@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from gateway import api, api_docs, errors, slack, status_page, webhooks
 from gateway.context import Gateway
 from gateway.guard import Guard, parse_tokens
+from gateway.heap import freeze_startup_heap
 from gateway.outbox import OutboxUnavailable
 from gateway.pagerduty_intake import IntakeKeys
 from gateway.security_headers import SecurityHeaders
@@ -72,4 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(slack.router)
     app.include_router(status_page.router)
     api_docs.install(app)
+    return app
+
+
+def served_app() -> FastAPI:
+    """The app `incident gateway` serves (uvicorn's factory): after it is built, the start-up heap is frozen so a
+    storm meets no long collection pauses (gateway/heap.py)."""
+    app = create_app()
+    freeze_startup_heap()
     return app

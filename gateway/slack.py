@@ -18,8 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli.common import workflow_id
-from cli.incidents import declare_incident, new_incident_id
 from domain import decisions as d
 from domain.incident import IncidentStart
 from domain.limits import Declaration
@@ -27,6 +25,8 @@ from domain.severity import Role, Severity
 from gateway.context import Gateway, gateway_of
 from gateway.slack_requests import form_field, form_fields, json_object, verified_body
 from gateway.temporal import unavailable_as
+from service.incidents import declare_incident, new_incident_id
+from service.temporal import workflow_id
 from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger("incidentflow.slack")

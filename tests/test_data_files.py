@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from activities.ledger import Ledger, default_url
+from cli.dev_token import ensure_dev_token
 from gateway.outbox import OutboxStore, outbox_url
-from gateway.tokens import ensure_dev_token
 from tests.conftest import free_port
 from tests.gateway_support import TOKEN
 from tests.helpers import wait_for

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cli.dev_token import ensure_dev_token
 from domain.decisions import DECISION_ADAPTER, Acknowledge
 from gateway.coalesce import DECISION, SNAPSHOT, next_batch
 from gateway.dedup import Deduplicator
 from gateway.mapping import from_alertmanager, from_generic, incident_key
 from gateway.outbox import OutboxRow
 from gateway.payloads import AlertmanagerPayload, GenericEvent
-from gateway.tokens import ensure_dev_token
 from tests.gateway_support import alertmanager_group, example
 
 

@@ -19,6 +19,7 @@ import cli.drill_cmd
 import cli.oncall_cmd
 import cli.postmortem_cmd
 import cli.render
+import service.temporal
 from activities.overrides import OverrideStore
 from activities.reports import write_report
 from cli.drill_render import render_scorecard, scorecard_markdown
@@ -330,7 +331,7 @@ def test_live_drill_commentary_prints_scenario_and_timeline_text_literally(monke
             on_entry(state, index)
         return hostile_scorecard
 
-    monkeypatch.setattr(cli.common, "connect", on_the_stack)
+    monkeypatch.setattr(service.temporal, "connect", on_the_stack)
     monkeypatch.setattr(cli.drill_cmd, "run_live", play_live)
     shown = _incident_cli(monkeypatch, "drill", "run", str(drills / "friends-list-sev2.yaml"), "--live",
                           "--autoplay", code=0 if hostile_scorecard.passed else 1)

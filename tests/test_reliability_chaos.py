@@ -11,10 +11,10 @@ from temporalio.api.enums.v1 import TimeoutType
 
 from activities.channels import RecordingChannel
 from bench.chaos import cold_update, crash, server_restart
-from cli.incidents import declare_incident
 from domain.decisions import Acknowledge
 from domain.incident import IncidentStart
 from domain.severity import Severity
+from service.incidents import declare_incident
 from tests.comms_support import PD_KEY, eventually
 from tests.deploy_support import stack_env, start_worker, wait_for_pollers
 from tests.helpers import running_worker, start_incident, wait_for

@@ -16,10 +16,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
-from cli.incidents import declare_incident
 from domain import decisions as d
 from domain.incident import IncidentStart
 from domain.severity import Severity
+from service.incidents import declare_incident
 from worker import build_replayer
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 

@@ -33,10 +33,10 @@ from activities.incident_reader import run_histories
 from activities.policy_loader import load_policy
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
 from bench.stats import percentile
-from cli.incidents import declare_incident
 from domain import decisions as d
 from domain.incident import IncidentStart, IncidentState
 from domain.severity import Severity, Tier
+from service.incidents import declare_incident
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 ACK_TIMEOUT_RULE = "ack-timeout"

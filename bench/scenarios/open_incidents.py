@@ -17,10 +17,10 @@ from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
 from bench.stats import percentile, summary_ms
-from cli.incidents import declare_incident
 from domain import planner
 from domain.incident import IncidentStart
 from domain.severity import Severity
+from service.incidents import declare_incident
 from tests.short_policy import write_short_policy
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 

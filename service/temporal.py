@@ -1,0 +1,44 @@
+"""Reaching Temporal and finding an incident's workflow by incident id."""
+
+import asyncio
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from service.errors import ServiceError
+from settings import get_settings
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+
+
+def unreachable() -> str:
+    settings = get_settings()
+    return (f"cannot reach Temporal at {settings.temporal_address} (namespace {settings.temporal_namespace}); "
+            "is `incident dev` running? Set TEMPORAL_ADDRESS to point elsewhere")
+
+
+async def connect() -> Client:
+    from worker import connect as worker_connect
+
+    try:
+        return await asyncio.wait_for(worker_connect(), timeout=10)
+    except (RuntimeError, TimeoutError, OSError):
+        raise ServiceError(unreachable()) from None
+
+
+def workflow_id(incident_id: str) -> str:
+    return incident_id if incident_id.startswith(WORKFLOW_ID_PREFIX) else WORKFLOW_ID_PREFIX + incident_id
+
+
+def incident_id(workflow_id_: str) -> str:
+    return workflow_id_.removeprefix(WORKFLOW_ID_PREFIX)
+
+
+async def incident_handle(client: Client, incident: str) -> WorkflowHandle:
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, workflow_id(incident))
+    try:
+        await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ServiceError(f"no incident {incident!r} (see `incident list --all`)") from None
+        raise
+    return handle
