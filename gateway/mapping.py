@@ -13,6 +13,7 @@ from domain.incident import Alert, IncidentStart
 from domain.limits import IMPACT_MAX, SERVICE_MAX, TITLE_MAX, clip, sane_time
 from domain.policy import Policy
 from domain.severity import Severity
+from gateway.pagerduty_details import details_of, split_details
 from gateway.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload, PagerDutyEvent, real_time
 
 PREFIXES = {"alertmanager": "am", "grafana": "gf", "pagerduty": "pd", "generic": "gen"}
@@ -128,8 +129,6 @@ def from_pagerduty_trigger(event: PagerDutyEvent, dedup_key: str, service: str |
     """`service`: the one the event's routing key belongs to (INCIDENTFLOW_PAGERDUTY_INTAKE_KEYS), else
     `custom_details.service`, `component`, `group`, `source`. PagerDuty's severity is the `severity` label, which
     the policy's alert mapping turns into the incident's severity (critical → sev1 in ours)."""
-    from gateway.pagerduty_details import details_of, split_details  # PagerDuty-only helpers
-
     body = event.payload
     assert body is not None  # the route checks this first and answers 422
     details = details_of(body.custom_details)

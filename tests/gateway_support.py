@@ -160,10 +160,12 @@ async def state_of(client, incident_id: str):
 
 
 async def wait_until(predicate, what: str, timeout: float = 20.0):
-    """Await `predicate()` until it returns something truthy; fail naming `what`."""
+    """Poll `predicate()` (sync or async) until it returns something truthy; fail naming `what`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        result = await predicate()
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:

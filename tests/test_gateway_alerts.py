@@ -62,16 +62,13 @@ async def test_one_group_sent_20_times_and_concurrently_is_one_incident_with_one
     assert state.source == "alertmanager" and state.severity.value == "sev1"  # policy: service payments -> sev1
     assert [e.text for e in state.timeline if e.kind == "alert"] == ["firing: PaymentErrorRateHigh: "
                                                                      "Payment error rate above 5% for 5 minutes"]
-    await wait_for(lambda: _async(len(primary_pages(recorder, incident)) >= 1), "the primary page")
+    await wait_for(lambda: len(primary_pages(recorder, incident)) >= 1, "the primary page")
     await asyncio.sleep(0.5)  # a second page would have gone out by now
     assert len(primary_pages(recorder, incident)) == 1
     assert stack.metric("incidentflow_gateway_incidents_started_total", source="alertmanager") == 1
     assert stack.metric("incidentflow_gateway_dedup_hits_total", source="alertmanager") == 20
     assert stack.metric("incidentflow_gateway_alerts_received_total", source="alertmanager") == 2 * 20 + 3 * 2
 
-
-async def _async(value):
-    return value
 
 
 async def _with_alerts(client, incident: str, count: int):
@@ -87,7 +84,7 @@ async def test_a_second_group_is_a_second_incident(stack, time_env, recorder):
     assert first["started"] and second["started"]
     assert first["incident_id"] != second["incident_id"]
     for incident in (first["incident_id"], second["incident_id"]):
-        await wait_for(lambda incident=incident: _async(len(primary_pages(recorder, incident)) == 1), "page")
+        await wait_for(lambda incident=incident: len(primary_pages(recorder, incident)) == 1, "page")
 
 
 async def test_alert_incident_pages_in_its_first_workflow_task(stack, time_env, recorder):
@@ -96,7 +93,7 @@ async def test_alert_incident_pages_in_its_first_workflow_task(stack, time_env, 
     group = alertmanager_group(f"group-{uuid.uuid4().hex}")
     async with stack.http() as http:
         incident = (await http.post("/webhooks/alertmanager", json=group)).json()["incident_id"]
-    await wait_for(lambda: _async(len(primary_pages(recorder, incident)) == 1), "page")
+    await wait_for(lambda: len(primary_pages(recorder, incident)) == 1, "page")
 
     events = (await time_env.client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident).fetch_history()).events
     scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in events
@@ -125,7 +122,7 @@ async def test_temporal_ui_list_shows_severity_service_and_title_of_alert_incide
             details = await description.static_details()
             assert "- severity at start: sev1" in details and "- service: payments" in details
             assert "- alerts: 2 (PaymentErrorRateHigh)" in details
-            await wait_for(lambda: _async(len(primary_pages(recorder, incident)) == 1), "page")
+            await wait_for(lambda: len(primary_pages(recorder, incident)) == 1, "page")
             await handle.execute_update(IncidentWorkflow.decide, Acknowledge(by="minsu"))
             metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
             assert metadata.current_details.splitlines()[0] == "**SEV1** · triaged"
@@ -266,7 +263,7 @@ async def test_later_notifications_of_a_running_incident_skip_the_start_input_te
         assert recorded.starts == [(workflow_id, True, True), (workflow_id, False, False)]
         state = await state_of(time_env.client, incident)
         assert set(state.alerts) == {"f1", "f2"} and state.severity.value == "sev1"
-        await wait_for(lambda: _async(len(primary_pages(recorder, incident)) == 1), "the primary page")
+        await wait_for(lambda: len(primary_pages(recorder, incident)) == 1, "the primary page")
 
 
 class CompletedUnderTheStart(Interceptor):

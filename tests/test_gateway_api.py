@@ -56,14 +56,11 @@ async def test_alert_group_sent_repeatedly_is_one_incident_in_the_list(stack, de
     runs = [w async for w in dev_client.list_workflows(
         f"WorkflowType = 'IncidentWorkflow' AND WorkflowId STARTS_WITH 'incident-{incident}'")]
     assert len(runs) == 1
-    await eventually(lambda: _async([p for p in recorder.pages() if p["incident_id"] == incident]), "a page")
+    await eventually(lambda: [p for p in recorder.pages() if p["incident_id"] == incident], "a page")
     await asyncio.sleep(0.5)
     assert [p["tier"] for p in recorder.pages() if p["incident_id"] == incident] == ["primary"]
     assert incident in [i["id"] for i in json.loads(await cli(dev_server, "list", "--json"))]
 
-
-async def _async(value):
-    return value
 
 
 async def test_declare_show_decide_and_list_over_rest(stack, dev_server, recorder):
@@ -73,7 +70,7 @@ async def test_declare_show_decide_and_list_over_rest(stack, dev_server, recorde
         assert declared.status_code == 201, declared.text
         incident = declared.json()["id"]
         assert declared.json()["workflow_id"] == f"incident-{incident}"
-        await eventually(lambda: _async([p for p in recorder.pages() if p["incident_id"] == incident]), "a page")
+        await eventually(lambda: [p for p in recorder.pages() if p["incident_id"] == incident], "a page")
 
         shown = await http.get(f"/api/incidents/{incident}")
         assert shown.status_code == 200

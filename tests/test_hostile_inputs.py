@@ -85,14 +85,11 @@ async def test_a_time_in_year_9999_is_taken_at_the_door_and_primary_is_paged(sta
         opened = await http.post("/webhooks/alertmanager", json=payload)
         assert opened.status_code == 200 and opened.json()["message"].endswith("opened"), opened.text
         incident = opened.json()["incident_id"]
-        await wait_until(lambda: _async([p for p in recorder.pages() if p["incident_id"] == incident]),
+        await wait_until(lambda: [p for p in recorder.pages() if p["incident_id"] == incident],
                          "the primary page")
         state = await acknowledge_and_show(http, incident)
     assert state["started_at"] < "2100"
 
-
-async def _async(value):
-    return value
 
 
 async def test_a_5000_character_title_is_refused_at_the_rest_api_naming_the_field(stack):
