@@ -13,6 +13,7 @@ COPY settings.py worker.py ./
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY adapters ./adapters
 COPY service ./service
 COPY gateway ./gateway
 COPY cli ./cli

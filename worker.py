@@ -20,16 +20,17 @@ from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.bounded import bounded
-from activities.channels import Channel, build_channels
 from activities.learning import LedgerActivities
 from activities.notify import NotificationActivities
 from activities.oncall import OnCallActivities
-from activities.overrides import OverrideStore
-from activities.policy_loader import load_policy, load_policy_snapshot
+from activities.policy_loader import load_policy_snapshot
 from activities.remediation import RemediationActivities
 from activities.runbook_loader import load_runbooks_snapshot
-from activities.watchdog import watching
+from adapters.channels import Channel, build_channels
+from adapters.policy_files import load_policy
+from adapters.stores.overrides import OverrideStore
+from service.bounded import bounded
+from service.watchdog import watching
 from settings import Settings, get_settings
 from workflows.action_item import ActionItemWorkflow
 from workflows.drill import DrillWorkflow
@@ -117,8 +118,8 @@ def sandboxed_runner(passed_through: tuple[str, ...] | None = None) -> Sandboxed
 
 
 def build_replayer() -> Replayer:
-    """Replays histories against this worker's workflows, sandboxed as the worker runs them (tests/test_replay.py,
-    bench/chaos/cold_update.py)."""
+    """Replays histories against this worker's workflows, sandboxed as the worker runs them
+    (tests/integration/workflows/test_replay.py, bench/chaos/cold_update.py)."""
     return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=sandboxed_runner())
 
 
@@ -260,7 +261,7 @@ async def run_tool_worker(task_queue: str, settings: Settings | None = None) -> 
 
 async def sync_schedules(client: Client, policy, task_queue: str) -> None:
     """The handover and report bots' schedules; a failure is logged, it never keeps incidents from paging."""
-    from activities.schedules import ensure_schedules
+    from service.schedules import ensure_schedules
 
     try:
         for sync in await ensure_schedules(client, policy, task_queue):
@@ -271,7 +272,7 @@ async def sync_schedules(client: Client, policy, task_queue: str) -> None:
 
 
 def main() -> None:
-    from activities.policy_loader import PolicyError
+    from adapters.policy_files import PolicyError
     from cli.startup import start_process
 
     start_process()  # private data files, operator log levels, settings checked (one line, exit 2)

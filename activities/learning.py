@@ -8,13 +8,13 @@ from pathlib import Path
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.ledger import Ledger, open_ledger
-from domain import postmortem as pm
-from domain.compliance import compliance
-from domain.incident import IncidentState
-from domain.metrics import find_recurrence
-from domain.policy import Policy
-from domain.records import ActionItem, IncidentRecord, PostmortemRecord
+from adapters.stores.ledger import Ledger, open_ledger
+from domain.incident.records import ActionItem, IncidentRecord, PostmortemRecord
+from domain.incident.state import IncidentState
+from domain.learning import postmortem as pm
+from domain.learning.compliance import compliance
+from domain.learning.metrics import find_recurrence
+from domain.policy.model import Policy
 
 
 class LedgerEvent(BaseModel):
@@ -160,8 +160,8 @@ class LedgerActivities:
     @activity.defn
     async def write_review(self, request: ReviewRequest) -> ReviewWritten:
         """The weekly/monthly review as Markdown + PNG in `<data dir>/reports/` (for the review bot)."""
-        from activities.reports import write_report
-        from domain.reports import parse_period
+        from adapters.report_files import write_report
+        from domain.learning.reports import parse_period
 
         period = parse_period(request.kind, request.period, request.policy.incident.timezone, request.at)
         written = await asyncio.to_thread(write_report, self.ledger, request.policy, period,

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import Channel
-from activities.channels.errors import is_rejection
 from activities.heartbeat import heartbeating
-from domain.comms import IncidentView, RoomRequest
-from domain.notifications import DeliveryReport, Notification, PageOutcome, PageRequest
-from domain.rotation import Override, holder
-from domain.status import RoomRef
+from adapters.channels import Channel
+from adapters.channels.errors import is_rejection
+from domain.comms.notifications import DeliveryReport, Notification, PageOutcome, PageRequest
+from domain.comms.view import IncidentView, RoomRequest
+from domain.incident.status import RoomRef
+from domain.oncall.rotation import Override, holder
 from observability import metrics
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client
 
-from activities.incident_reader import read_states
-from activities.overrides import OverrideStore
-from domain.handover import ActionItemDue, Followups, PostmortemDue
-from domain.incident import IncidentState
-from domain.rotation import Override
+from adapters.stores.overrides import OverrideStore
+from domain.incident.state import IncidentState
+from domain.oncall.handover import ActionItemDue, Followups, PostmortemDue
+from domain.oncall.rotation import Override
+from service.incident_reader import read_states
 
 log = logging.getLogger(__name__)
 LEDGER_LOOKBACK = timedelta(days=30)
@@ -55,7 +55,7 @@ def ledger_records(since: datetime, until: datetime | None) -> list[IncidentStat
     retention (one day on the dev server), the ledger keeps them. An incident may page days after it
     started, hence the look-back."""
     try:
-        from activities.ledger import open_ledger
+        from adapters.stores.ledger import open_ledger
 
         ledger = open_ledger()
         records = ledger.incidents(since=since - LEDGER_LOOKBACK, until=until)
@@ -90,7 +90,7 @@ class OnCallActivities:
 
 def read_followups(at: datetime) -> Followups:
     try:
-        from activities.ledger import open_ledger
+        from adapters.stores.ledger import open_ledger
 
         ledger = open_ledger()
         drafts = [p for p in ledger.postmortems() if p.status == "draft"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.channels.recording import RecordingChannel
+    from adapters.channels.recording import RecordingChannel
 
 FLOOR_SIGNAL = "go"
 

@@ -9,14 +9,14 @@ import typer
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.ledger import Ledger, LedgerError
+from adapters.stores.ledger import Ledger, LedgerError
 from cli.common import fail, print_json, run
 from cli.learning_common import incident_key, ledger, policy
 from cli.plain_text import plain_text as plain
-from domain.policy import Policy
-from domain.postmortem import action_due_at
-from domain.records import ActionItem
-from domain.text import terminal_text
+from domain.common.text import terminal_text
+from domain.incident.records import ActionItem
+from domain.learning.postmortem import action_due_at
+from domain.policy.model import Policy
 from service.temporal import connect
 from workflows.action_item import ActionItemStart, ActionItemWorkflow, action_workflow_id
 

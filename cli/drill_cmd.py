@@ -27,9 +27,9 @@ from cli.drill_runner import (
     run_live,
 )
 from cli.plain_text import plain_text as plain
-from domain.drill import DrillRequest, Scenario, Scorecard
-from domain.incident import IncidentState
-from domain.text import terminal_text
+from domain.common.text import terminal_text
+from domain.drills.drill import DrillRequest, Scenario, Scorecard
+from domain.incident.state import IncidentState
 
 SCHEMA_FILE = Path("schema") / "scenario.schema.json"
 

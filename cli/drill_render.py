@@ -7,8 +7,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.plain_text import plain_text as plain
-from domain.drill import Scorecard
-from domain.markdown import markdown_text
+from domain.common.markdown import markdown_text
+from domain.drills.drill import Scorecard
 
 # Repeating reminders would bury the story of a long drill: the terminal shows the first and a count.
 REPEATING = ("comms_reminder", "checklist_nag")

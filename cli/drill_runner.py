@@ -17,11 +17,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
-from activities import yaml_files
-from activities.incident_reader import query_snapshot
-from activities.policy_loader import PolicyError, load_policy
-from domain.drill import DrillRequest, Scenario, Scorecard, describe_scenario_errors, problems_with_policy
-from domain.incident import IncidentState
+from adapters import yaml_files
+from adapters.policy_files import PolicyError, load_policy
+from domain.drills.drill import DrillRequest, Scenario, Scorecard, describe_scenario_errors, problems_with_policy
+from domain.incident.state import IncidentState
+from service.incident_reader import query_snapshot
 from settings import PROJECT_DIR, get_settings
 from workflows import search
 from workflows.drill import DRILL_ID_PREFIX, DrillWorkflow

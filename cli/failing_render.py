@@ -1,15 +1,15 @@
 """How `incident list` and `incident show` print an incident whose workflow task keeps failing
-(activities/failing.py): apart from the others, in red, with what is still known of it."""
+(service/failing.py): apart from the others, in red, with what is still known of it."""
 
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from activities.failing import FailingIncident
 from cli.common import console
 from cli.plain_text import plain_text as plain
 from cli.render import SEVERITY_STYLE, _when, _zone, render_incident
-from domain.text import terminal_text
+from domain.common.text import terminal_text
+from service.failing import FailingIncident
 
 KNOWN_FROM = {"ledger": "the ledger's last record", "previous run": "the state its previous run handed over",
               "declaration": "its declaration", "visibility": "Temporal's visibility (its input is unreadable)"}

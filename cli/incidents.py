@@ -5,13 +5,13 @@ from typing import Annotated
 
 import typer
 
-from activities.failing import FailingIncident
 from cli.common import fail, print_json, run
 from cli.render import render_incident, render_list
-from domain import decisions as d
-from domain.incident import IncidentStart, IncidentState
-from domain.limits import Declaration
-from domain.severity import Role, Severity
+from domain.common.limits import Declaration
+from domain.incident import decisions as d
+from domain.incident.severity import Role, Severity
+from domain.incident.state import IncidentStart, IncidentState
+from service.failing import FailingIncident
 from service.incidents import (
     Entry,
     decide,

@@ -1,9 +1,9 @@
 """What the learning-loop commands share: the ledger and policy as configured, clear errors."""
 
-from activities.ledger import Ledger, LedgerError, open_ledger
-from activities.policy_loader import PolicyError, load_policy
+from adapters.policy_files import PolicyError, load_policy
+from adapters.stores.ledger import Ledger, LedgerError, open_ledger
 from cli.common import fail
-from domain.policy import Policy
+from domain.policy.model import Policy
 
 
 def ledger() -> Ledger:

@@ -45,7 +45,7 @@ def dev(
     port: Annotated[int, typer.Option(help="Gateway HTTP port")] = 8080,
 ) -> None:
     """Run the embedded stack: Temporal dev server + worker + gateway. Ctrl-C stops it."""
-    from activities.policy_loader import PolicyError, load_policy
+    from adapters.policy_files import PolicyError, load_policy
     from cli.dev import run_dev
     from cli.startup import start_process
     from settings import get_settings
@@ -129,7 +129,7 @@ def run() -> None:
     except Exception as exc:  # click usage errors and the like
         from pydantic import ValidationError
 
-        from domain.policy import describe_errors
+        from domain.policy.model import describe_errors
 
         clicks, aborts = _click_error_types()
         if isinstance(exc, clicks):  # a usage error: one line, exit 2 (`incident COMMAND --help` says more)
@@ -140,7 +140,7 @@ def run() -> None:
         elif (line := settings_error_line(exc)) is not None:  # settings are read lazily, by any command
             print(f"error: {line}", file=sys.stderr)
             code = BAD_SETTINGS_EXIT
-        elif isinstance(exc, ValidationError):  # an argument over the limits every entry has (domain/limits.py)
+        elif isinstance(exc, ValidationError):  # an argument over the limits every entry has (domain/common/limits.py)
             for line in describe_errors("error: invalid input", exc):
                 print(line, file=sys.stderr)
             code = 2

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from activities.overrides import OverrideStore, OverrideStoreError
-from activities.policy_loader import PolicyError, load_policy
+from adapters.policy_files import PolicyError, load_policy
+from adapters.stores.overrides import OverrideStore, OverrideStoreError
 from cli.common import console, fail, print_json, run
 from cli.plain_text import plain_text as plain
-from domain.policy import Policy
-from domain.rotation import Override, check, last_handover, plan, segments
-from domain.severity import Tier
-from domain.text import terminal_text
+from domain.common.text import terminal_text
+from domain.incident.severity import Tier
+from domain.oncall.rotation import Override, check, last_handover, plan, segments
+from domain.policy.model import Policy
 from settings import get_settings
 
 LOOKAROUND = timedelta(weeks=12)  # how far `now` looks for the start/end of the current holder's stretch
@@ -228,7 +228,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pages per responder, acknowledgement times, off-hours pages, unanswered escalations, tier load."""
         from activities.oncall import fetch_incident_records
-        from domain.oncall_report import WeekError, build_report, render_report, week_of, week_window
+        from domain.oncall.report import WeekError, build_report, render_report, week_of, week_window
         from service.temporal import connect
 
         policy = _policy()
@@ -252,7 +252,7 @@ def register(app: typer.Typer) -> None:
     @schedules.command()
     def sync() -> None:
         """Create (or update) the handover and on-call report schedules. Safe to run any number of times."""
-        from activities.schedules import ensure_schedules
+        from service.schedules import ensure_schedules
         from service.temporal import connect
 
         policy = _policy()

@@ -1,9 +1,9 @@
 """Untrusted text (titles, services, names, alert labels, timeline lines) for Rich output: shown as written,
-minus what would drive the terminal (domain.text.terminal_text), and never read as Rich markup or emoji codes."""
+minus what would drive the terminal (domain.common.text.terminal_text), and never read as Rich markup or emoji codes."""
 
 from rich.text import Text
 
-from domain.text import terminal_text
+from domain.common.text import terminal_text
 
 
 def plain_text(value: str | None, default: str = "-", multiline: bool = False) -> Text:

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from activities.policy_loader import INCIDENT_FILE, ONCALL_FILE, PolicyError, load_policy
-from domain.policy import IncidentPolicy, OnCallPolicy
+from adapters.policy_files import INCIDENT_FILE, ONCALL_FILE, PolicyError, load_policy
+from domain.policy.model import IncidentPolicy, OnCallPolicy
 from settings import get_settings
 
 SCHEMAS = {INCIDENT_FILE: IncidentPolicy, ONCALL_FILE: OnCallPolicy}

@@ -13,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import fail, print_json, run
 from cli.learning_common import incident_key, ledger
-from domain.text import terminal_text
+from domain.common.text import terminal_text
 from service.temporal import connect
 from workflows.postmortem import PostmortemWorkflow, Publish, postmortem_workflow_id
 

@@ -10,14 +10,14 @@ from rich.text import Text
 
 from cli.common import console
 from cli.plain_text import plain_text as plain
-from domain.incident import IncidentState
-from domain.text import terminal_text
+from domain.common.text import terminal_text
+from domain.incident.state import IncidentState
 
 SEVERITY_STYLE = {"sev0": "bold white on red", "sev1": "bold red", "sev2": "yellow", "sev3": "cyan"}
 
 
 def _zone() -> ZoneInfo:
-    from activities.policy_loader import PolicyError, load_policy
+    from adapters.policy_files import PolicyError, load_policy
     from settings import get_settings
 
     try:

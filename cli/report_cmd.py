@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
         = None,
     ) -> None:
         """The incident review: metrics against targets, postmortems, action items, compliance, chart."""
-        from activities.reports import write_report
-        from domain.reports import parse_period
+        from adapters.report_files import write_report
+        from domain.learning.reports import parse_period
         from settings import get_settings
 
         if kind not in ("weekly", "monthly"):

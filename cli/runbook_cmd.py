@@ -10,11 +10,12 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from activities.runbook_loader import RunbookSet, load_runbooks
+from adapters.runbook_files import load_runbooks
 from cli.common import fail, print_json
-from domain import decisions as d
-from domain.runbook import Runbook, RunbookError, RunbookPlan, resolve_plan, runbook_json_schema
-from domain.text import terminal_text
+from domain.common.text import terminal_text
+from domain.incident import decisions as d
+from domain.runbooks.catalog import RunbookSet
+from domain.runbooks.runbook import Runbook, RunbookError, RunbookPlan, resolve_plan, runbook_json_schema
 from settings import get_settings
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
@@ -54,9 +55,9 @@ def read_alert_file(path: Path) -> list[dict]:
 
 def incident_for_alerts(alerts: list[dict], service: str | None):
     """The incident the gateway would open for these alerts (severity via the policy), for a dry run."""
-    from activities.policy_loader import load_policy
-    from domain.incident import Alert, IncidentStart
-    from domain.lifecycle import new_incident
+    from adapters.policy_files import load_policy
+    from domain.incident.lifecycle import new_incident
+    from domain.incident.state import Alert, IncidentStart
 
     try:
         parsed = [Alert(fingerprint=a.get("fingerprint") or f"dry-run-{i}", status=a.get("status", "firing"),
@@ -149,7 +150,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(plan.model_dump(mode="json"))
         else:
-            from domain.runbook import matches
+            from domain.runbooks.runbook import matches
 
             if not matches(item, state):
                 print(terminal_text(f"note: runbook {item.name} would not start by itself for this alert "

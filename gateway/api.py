@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.decisions import DecisionResult, OutsideDecision
-from domain.incident import IncidentStart
+from domain.incident.decisions import DecisionResult, OutsideDecision
+from domain.incident.state import IncidentStart
 from gateway.context import Gateway, gateway_of
 from gateway.payloads import DeclaredIncident, DeclareRequest
 from gateway.temporal import RPC_TIMEOUT, unavailable_as

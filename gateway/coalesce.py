@@ -2,7 +2,7 @@
 delivery. Pure: no I/O.
 
 Consecutive snapshots coalesce into one: the workflow keeps every fingerprint it has seen and each alert's
-status from the latest snapshot that had it (`domain.alerts.merge_snapshot`), so one snapshot with the union
+status from the latest snapshot that had it (`domain.alerts.handling.merge_snapshot`), so one snapshot with the union
 of the alerts — each as the newest row had it — leaves the incident with exactly the alerts and statuses the
 rows one by one would have. Only the intermediate steps are skipped (a flap inside the queue leaves no
 timeline note). Two exceptions keep meaning intact: a decision (PagerDuty acknowledge/resolve) is delivered
@@ -11,8 +11,8 @@ one go first, so the incident is opened (and then mitigated) rather than never o
 
 from dataclasses import dataclass
 
-from domain.decisions import DECISION_ADAPTER, Decision
-from domain.incident import Alert
+from domain.incident.decisions import DECISION_ADAPTER, Decision
+from domain.incident.state import Alert
 from gateway.mapping import AlertGroup
 from gateway.outbox import OutboxRow
 

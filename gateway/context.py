@@ -5,9 +5,9 @@ import logging
 
 from fastapi import Request
 
-from activities.ledger import default_url
-from activities.policy_loader import PolicyError, policy_snapshot
-from domain.policy import Policy
+from adapters.policy_files import PolicyError, policy_snapshot
+from adapters.stores.ledger import default_url
+from domain.policy.model import Policy
 from gateway.dispatcher import LEASE
 from gateway.intake import AlertIntake
 from gateway.metrics import Metrics

@@ -28,8 +28,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.decisions import DECISION_ADAPTER, Decision
-from domain.policy import Policy
+from domain.incident.decisions import DECISION_ADAPTER, Decision
+from domain.policy.model import Policy
 from gateway.coalesce import DECISION, SNAPSHOT, Batch
 from gateway.dedup import Deduplicator
 from gateway.dispatcher import Dispatcher, Ticket
@@ -219,7 +219,8 @@ class AlertIntake:
     def _started(self, handle: WorkflowHandle) -> bool:
         if self.connection.reports_started:
             return bool(getattr(handle._start_workflow_response, "started", False))
-        # by workflow id, not run id: a long incident continues as new runs under its id (domain/continuation.py)
+        # by workflow id, not run id: a long incident continues as new runs under its id
+        # (domain/incident/continuation.py)
         new = handle.id not in self._ids_seen
         self._ids_seen.add(handle.id)
         return new

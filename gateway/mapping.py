@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
-from domain.alert_limits import bounded_alerts
-from domain.alerts import AlertSnapshot
-from domain.incident import Alert, IncidentStart
-from domain.limits import IMPACT_MAX, SERVICE_MAX, TITLE_MAX, clip, sane_time
-from domain.policy import Policy
-from domain.severity import Severity
+from domain.alerts.handling import AlertSnapshot
+from domain.alerts.limits import bounded_alerts
+from domain.common.limits import IMPACT_MAX, SERVICE_MAX, TITLE_MAX, clip, sane_time
+from domain.incident.severity import Severity
+from domain.incident.state import Alert, IncidentStart
+from domain.policy.model import Policy
 from gateway.pagerduty_details import details_of, split_details
 from gateway.payloads import AlertmanagerPayload, GenericEvent, GrafanaPayload, PagerDutyEvent, real_time
 
@@ -31,7 +31,7 @@ def generation_id(key: str, generation: int) -> str:
 
 
 class AlertGroup(BaseModel):
-    """One notification at the door, cut to the limits every incident keeps (domain/limits.py): whatever the
+    """One notification at the door, cut to the limits every incident keeps (domain/common/limits.py): whatever the
     sender sent, what reaches Temporal is small, and its times are ones nothing downstream can fail on."""
 
     source: str

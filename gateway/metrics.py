@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from gateway.temporal import TemporalConnection
 
 PREFIX = "incidentflow_gateway_"
-# What Temporal reports failing (activities/failing.py): one count query, at most once per this many seconds.
+# What Temporal reports failing (service/failing.py): one count query, at most once per this many seconds.
 FAILING_QUERY = ("WorkflowType = 'IncidentWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '{queue}' "
                  "AND ParentWorkflowId IS NULL AND TemporalReportedProblems IS NOT NULL")
 FAILING_MAX_AGE_SECONDS, FAILING_TIMEOUT_SECONDS = 10.0, 5.0

@@ -21,9 +21,9 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from activities.ledger import make_engine
-from activities.ledger_migrations import migrate
-from activities.ledger_schema import gateway_outbox as table
+from adapters.stores.ledger import make_engine
+from adapters.stores.ledger_migrations import migrate
+from adapters.stores.ledger_schema import gateway_outbox as table
 
 log = logging.getLogger("incidentflow.gateway")
 T = TypeVar("T")

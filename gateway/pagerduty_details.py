@@ -1,13 +1,13 @@
 """A PagerDuty event's `custom_details` as alert labels and annotations. Short one-line values under label-like
 names (`team`, `env`, `alertname`) become labels, so the policy's alert mapping and runbooks can match them; the
 rest (Alertmanager's multi-line `firing` text, nested objects) become annotations, JSON for non-strings.
-Bounded here; domain/alert_limits.py bounds every alert again."""
+Bounded here; domain/alerts/limits.py bounds every alert again."""
 
 import json
 import re
 from typing import Any
 
-from domain.limits import LABEL_NAME_MAX, LABEL_VALUE_MAX, LABELS_PER_ALERT, clip
+from domain.common.limits import LABEL_NAME_MAX, LABEL_VALUE_MAX, LABELS_PER_ALERT, clip
 
 LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")  # Prometheus' label names
 LABEL_VALUE_MAX_CHARS = 200  # longer (or more than one line) is prose: an annotation

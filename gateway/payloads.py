@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
-from domain.limits import Actor, Impact, ServiceName, Title
-from domain.severity import Severity
+from domain.common.limits import Actor, Impact, ServiceName, Title
+from domain.incident.severity import Severity
 
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-ShortText = Title  # the same limits every entry has (domain/limits.py)
+ShortText = Title  # the same limits every entry has (domain/common/limits.py)
 Name = ServiceName
 Labels = dict[str, str]
 AlertStatus = Literal["firing", "resolved"]

@@ -18,10 +18,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain import decisions as d
-from domain.incident import IncidentStart
-from domain.limits import Declaration
-from domain.severity import Role, Severity
+from domain.common.limits import Declaration
+from domain.incident import decisions as d
+from domain.incident.severity import Role, Severity
+from domain.incident.state import IncidentStart
 from gateway.context import Gateway, gateway_of
 from gateway.slack_requests import form_field, form_fields, json_object, verified_body
 from gateway.temporal import unavailable_as
@@ -81,7 +81,7 @@ BUTTON_DECISIONS = {
 
 
 class StepButton(BaseModel):
-    """The value of an Approve / Reject button (activities/channels/slack_blocks.step_button_value)."""
+    """The value of an Approve / Reject button (adapters/channels/slack_blocks.step_button_value)."""
 
     incident: str
     runbook: str

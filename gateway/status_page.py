@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from activities.channels.external import status_store
-from activities.policy_loader import policy_snapshot
-from domain.comms import IncidentView
-from domain.status import worst_component_status
+from adapters.channels.external import status_store
+from adapters.policy_files import policy_snapshot
+from domain.comms.view import IncidentView
+from domain.incident.status import worst_component_status
 from gateway.context import Gateway, gateway_of
 
 router = APIRouter(tags=["status page"])

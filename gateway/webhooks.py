@@ -6,7 +6,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from domain import decisions as d
+from domain.incident import decisions as d
 from gateway.context import Gateway, gateway_of
 from gateway.errors import rejection
 from gateway.intake import Answer

@@ -6,7 +6,7 @@ import logging
 
 from temporalio.exceptions import ApplicationError
 
-from domain.text import terminal_text
+from domain.common.text import terminal_text
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 SDK_ACTIVITY_LOGGER = "temporalio.activity"

@@ -29,7 +29,7 @@ REMEDIATION_STEPS = Counter(
     ["kind", "purpose", "outcome"], registry=REGISTRY,
 )
 
-# Set by the watchdog (activities/watchdog.py) after each sweep; every worker sweeps, so take `max`, never `sum`.
+# Set by the watchdog (service/watchdog.py) after each sweep; every worker sweeps, so take `max`, never `sum`.
 INCIDENTS_FAILING = Gauge(
     f"{PREFIX}incidents_failing", "Running incidents whose workflow task failed or timed out twice or more in a row "
     "(their escalation is stopped; the watchdog pages the primary)", registry=REGISTRY,

@@ -12,8 +12,8 @@ from collections import Counter as Tally
 from prometheus_client import CollectorRegistry, Gauge
 from temporalio.client import Client
 
-from domain.phases import Phase
-from domain.severity import Severity
+from domain.incident.phases import Phase
+from domain.incident.severity import Severity
 from workflows import search
 
 log = logging.getLogger("incidentflow.metrics")

@@ -1,11 +1,11 @@
-"""The procedure-compliance score of a resolved incident (`domain.compliance`), as `incident show` and the API
+"""The procedure-compliance score of a resolved incident (`domain.learning.compliance`), as `incident show` and the API
 give it: read with the policy and the incident's postmortem from the ledger."""
 
 from datetime import UTC, datetime
 
-from activities.ledger import default_url, open_ledger
-from activities.policy_loader import PolicyError, load_policy
-from domain.compliance import compliance
+from adapters.policy_files import PolicyError, load_policy
+from adapters.stores.ledger import default_url, open_ledger
+from domain.learning.compliance import compliance
 from settings import get_settings
 
 

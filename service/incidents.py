@@ -8,12 +8,12 @@ from datetime import datetime
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
-from activities.failing import FailingIncident
-from activities.incident_reader import failing_or_none, query_snapshot, read_incidents
-from domain import decisions as d
-from domain.incident import IncidentStart, IncidentState
+from domain.incident import decisions as d
+from domain.incident.state import IncidentStart, IncidentState
 from service.compliance import compliance_json
 from service.errors import ServiceError
+from service.failing import FailingIncident
+from service.incident_reader import failing_or_none, query_snapshot, read_incidents
 from service.temporal import incident_handle, incident_id, workflow_id
 from settings import get_settings
 from workflows.incident import IncidentWorkflow

@@ -1,9 +1,6 @@
 import os
-import shutil
-import sys
 import tempfile
 import uuid
-from pathlib import Path
 
 # Tests never write into a developer's .incidentflow/ (ledger, postmortem drafts, stores): one temporary
 # data dir per test session, set before anything reads the settings.
@@ -14,24 +11,12 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.channels import RecordingChannel
-from activities.policy_loader import load_policy
-from workflows import search
+from adapters.channels import RecordingChannel
+from adapters.policy_files import load_policy
+from testkit.environment import POLICY_DIR, free_port, register_search_attributes, venv_binary
 
 # Ledger fixtures (`ledger_url`, `ledger`: SQLite and PostgreSQL) for every test module.
-pytest_plugins = ["tests.ledger_support"]
-
-PROJECT = Path(__file__).resolve().parent.parent
-POLICY_DIR = PROJECT / "policies"
-
-
-def venv_binary(name: str) -> str:
-    path = Path(sys.executable).parent / name
-    found = str(path) if path.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} not found: install the project with `make install` (package {name}-bin)")
-    return found
-
+pytest_plugins = ["testkit.ledger"]
 
 @pytest.fixture(scope="session")
 def policy():
@@ -52,18 +37,6 @@ async def time_env():
     await env.shutdown()
 
 
-async def register_search_attributes(client: Client) -> None:
-    from temporalio.api.enums.v1 import IndexedValueType
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in search.ALL},
-        )
-    )
-
-
 @pytest.fixture
 def recorder():
     return RecordingChannel()
@@ -72,14 +45,6 @@ def recorder():
 @pytest.fixture
 def task_queue():
     return f"tq-{uuid.uuid4().hex[:8]}"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -110,8 +75,8 @@ async def dev_client(dev_server):
 
 @pytest.fixture
 def slack():
-    """A fake Slack Web API on loopback (tests/fakes/slack_api.py)."""
-    from tests.fakes.slack_api import FakeSlack
+    """A fake Slack Web API on loopback (testkit/fakes/slack_api.py)."""
+    from testkit.fakes.slack_api import FakeSlack
 
     with FakeSlack() as fake:
         yield fake
@@ -120,8 +85,8 @@ def slack():
 @pytest.fixture
 def pagerduty():
     """A fake PagerDuty Events v2 endpoint on loopback that knows the tests' routing key."""
-    from tests.comms_support import PD_KEY
-    from tests.fakes.pagerduty import FakePagerDuty
+    from testkit.comms import PD_KEY
+    from testkit.fakes.pagerduty import FakePagerDuty
 
     with FakePagerDuty({PD_KEY}) as fake:
         yield fake

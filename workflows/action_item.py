@@ -14,8 +14,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.learning import ActionReminder, LedgerActivities
     from activities.notify import NotificationActivities
-    from domain.notifications import Notification
-    from domain.records import ActionItem
+    from domain.comms.notifications import Notification
+    from domain.incident.records import ActionItem
     from workflows.options import DELIVERY, LEDGER
 
 WORKFLOW_ID_PREFIX = "action-"

@@ -4,7 +4,7 @@ incident when the scenario's time is up and returns the scorecard.
 
 Instant drills run on the time-skipping test server (a 48-hour scenario takes seconds); live drills run on
 the real stack with `speed` N: injections come N times sooner and the incident's policy clocks are divided
-by N (see domain.drill.compress_policy); with `autoplay_decisions` off, people make the decisions.
+by N (see domain.drills.drill.compress_policy); with `autoplay_decisions` off, people make the decisions.
 """
 
 import contextlib
@@ -15,8 +15,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.policy_loader import load_policy_snapshot
-    from domain import drill
-    from domain.drill import DrillProgress, DrillRequest, Scorecard
+    from domain.drills import drill
+    from domain.drills.drill import DrillProgress, DrillRequest, Scorecard
     from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
     from workflows.options import LOCAL_READ
 

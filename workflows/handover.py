@@ -10,8 +10,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationActivities
     from activities.oncall import IncidentWindow, OnCallActivities
     from activities.policy_loader import load_policy_snapshot
-    from domain.handover import Handover, build_handover, handover_moment
-    from domain.notifications import Notification
+    from domain.comms.notifications import Notification
+    from domain.oncall.handover import Handover, build_handover, handover_moment
     from workflows.options import DELIVERY, LOCAL_READ, TEMPORAL_READ
 
 HANDOVER_WORKFLOW_ID = "oncall-handover"

@@ -18,20 +18,22 @@ with workflow.unsafe.imports_passed_through():
     from activities.learning import LedgerActivities, LedgerEvent
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
-    from domain import comms, decisions, messages, planner, snapshots
-    from domain.alert_policy import ALERTS_AS_BEFORE
-    from domain.alerts import AlertSnapshot, merge_snapshot
-    from domain.compliance import postmortem_required
-    from domain.continuation import should_continue_as_new
-    from domain.decisions import Decision, DecisionRejected, DecisionResult
-    from domain.drill import policy_for_incident
-    from domain.incident import Escalation, IncidentContinuation, IncidentStart, IncidentState, Page
-    from domain.lifecycle import new_incident
-    from domain.notifications import Notification, NotificationKind, PageRequest, StepApproval
-    from domain.phases import Phase
-    from domain.policy import Policy
-    from domain.runbook import RunbookEvent
-    from domain.severity import Tier
+    from domain.alerts.handling import AlertSnapshot, merge_snapshot
+    from domain.alerts.policy import ALERTS_AS_BEFORE
+    from domain.comms import messages
+    from domain.comms import view as comms
+    from domain.comms.notifications import Notification, NotificationKind, PageRequest, StepApproval
+    from domain.drills.drill import policy_for_incident
+    from domain.incident import decisions, planner, snapshots
+    from domain.incident.continuation import should_continue_as_new
+    from domain.incident.decisions import Decision, DecisionRejected, DecisionResult
+    from domain.incident.lifecycle import new_incident
+    from domain.incident.phases import Phase
+    from domain.incident.severity import Tier
+    from domain.incident.state import Escalation, IncidentContinuation, IncidentStart, IncidentState, Page
+    from domain.learning.compliance import postmortem_required
+    from domain.policy.model import Policy
+    from domain.runbooks.runbook import RunbookEvent
     from workflows import metrics, search
     from workflows.options import DELIVERY, LEDGER, LOCAL_READ, VIEW_RETRY_FIRST, VIEW_RETRY_MAX, retry_delay
     from workflows.postmortem import PostmortemStart, PostmortemWorkflow, postmortem_workflow_id
@@ -131,7 +133,7 @@ class IncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
 
-    # ── continue-as-new: a long history starts again from the state (domain/continuation.py) ───────
+    # ── continue-as-new: a long history starts again from the state (domain/incident/continuation.py) ───────
     def _time_to_continue_as_new(self) -> bool:
         if not self._may_continue_as_new:
             return False

@@ -9,8 +9,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationActivities
     from activities.oncall import IncidentWindow, OnCallActivities
     from activities.policy_loader import load_policy_snapshot
-    from domain.notifications import Notification
-    from domain.oncall_report import OnCallReport, WeekError, build_report, previous_week, render_report, week_window
+    from domain.comms.notifications import Notification
+    from domain.oncall.report import OnCallReport, WeekError, build_report, previous_week, render_report, week_window
     from workflows.options import DELIVERY, LOCAL_READ, TEMPORAL_READ
 
 REPORT_WORKFLOW_ID = "oncall-report"

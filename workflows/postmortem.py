@@ -14,14 +14,14 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.learning import DraftRequest, LedgerActivities, PostmortemUpdate, PublishRequest
     from activities.notify import NotificationActivities
-    from domain import postmortem as pm
-    from domain.decisions import Actor, PublishPostmortem
-    from domain.incident import IncidentState
-    from domain.messages import local_time
-    from domain.notifications import Notification
-    from domain.policy import Policy
-    from domain.records import PostmortemRecord
-    from domain.rotation import holder
+    from domain.comms.messages import local_time
+    from domain.comms.notifications import Notification
+    from domain.incident.decisions import Actor, PublishPostmortem
+    from domain.incident.records import PostmortemRecord
+    from domain.incident.state import IncidentState
+    from domain.learning import postmortem as pm
+    from domain.oncall.rotation import holder
+    from domain.policy.model import Policy
     from workflows.options import DELIVERY, LEDGER
 
 WORKFLOW_ID_PREFIX = "postmortem-"

@@ -10,8 +10,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.learning import LedgerActivities, ReviewRequest, ReviewWritten
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
-    from domain.notifications import Notification
-    from domain.reports import previous_period_label
+    from domain.comms.notifications import Notification
+    from domain.learning.reports import previous_period_label
     from workflows.options import DELIVERY, LEDGER, LOCAL_READ
 
 WEEKLY_REVIEW_WORKFLOW_ID = "incident-review-weekly"

@@ -4,7 +4,7 @@ Parent and child talk by signals, both ways:
 - incident → run: `decide_step` (an approve/reject decision the incident accepted) and `cancel`;
 - run → incident: `runbook_event` for every thing worth a timeline entry (started, waiting for approval,
   step done/failed, verification, rollback, escalate, finished). The incident folds each event into its
-  state with the pure `domain.runbook.apply_event`, so its timeline, `incident show` and Slack all see the
+  state with the pure `domain.runbooks.runbook.apply_event`, so its timeline, `incident show` and Slack all see the
   run as it goes, and an `escalate` event goes through the incident's own escalation mechanism.
 
 Steps run in order. A step that changes things waits for a human's approval; an approval that does not
@@ -26,11 +26,12 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.remediation import ActionOutcome, ActionRequest, RemediationActivities
-    from activities.runbook_loader import RunbookSet, load_runbooks_snapshot
-    from domain import runbook as rb
-    from domain import snapshots
-    from domain.notifications import StepApproval
-    from domain.runbook_status import FINISHED, GatedStep, RunbookRunInfo
+    from activities.runbook_loader import load_runbooks_snapshot
+    from domain.comms.notifications import StepApproval
+    from domain.incident import snapshots
+    from domain.runbooks import runbook as rb
+    from domain.runbooks.catalog import RunbookSet
+    from domain.runbooks.status import FINISHED, GatedStep, RunbookRunInfo
     from workflows.options import LOCAL_READ
 
 EVENT_SIGNAL = "runbook_event"
@@ -294,7 +295,7 @@ class RunbookCoordinator:
 
     def check(self, decision) -> None:
         """Beyond `decisions.check`: a runbook to run must exist and accept this incident's inputs."""
-        from domain.decisions import DecisionRejected
+        from domain.incident.decisions import DecisionRejected
 
         if decision.kind != "run_runbook":
             return

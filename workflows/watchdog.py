@@ -1,5 +1,5 @@
 """WatchdogPageWorkflow: pages the current primary about an incident whose own workflow keeps failing its
-workflow task, so nothing of that workflow is needed. The watchdog (activities/watchdog.py) starts one per
+workflow task, so nothing of that workflow is needed. The watchdog (service/watchdog.py) starts one per
 failure episode under a workflow id that Temporal refuses to reuse: one page per episode, whichever worker
 found it and however often it restarted. Its history is the record of the page (who, when, why)."""
 
@@ -11,8 +11,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationActivities
     from activities.policy_loader import load_policy_snapshot
-    from domain.notifications import PageOutcome, PageRequest
-    from domain.severity import Severity, Tier
+    from domain.comms.notifications import PageOutcome, PageRequest
+    from domain.incident.severity import Severity, Tier
     from workflows.options import DELIVERY, LOCAL_READ
 
 REASON_CAUSE_CHARS = 120
@@ -26,7 +26,7 @@ class WatchdogPage(BaseModel):
     since: datetime = Field(description="The first failed workflow task of the episode")
     failures: int
     cause: str
-    episode: str = Field(description="Run id / event id of that first failure (activities/failing.py)")
+    episode: str = Field(description="Run id / event id of that first failure (service/failing.py)")
     policy_dir: str | None = Field(default=None, description="The incident's policy directory; None: the worker's")
 
     def workflow_id(self) -> str:

@@ -16,9 +16,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
-from domain import decisions as d
-from domain.incident import IncidentStart
-from domain.severity import Severity
+from domain.incident import decisions as d
+from domain.incident.severity import Severity
+from domain.incident.state import IncidentStart
 from service.incidents import declare_incident
 from worker import build_replayer
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow

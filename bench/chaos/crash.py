@@ -28,14 +28,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
-from activities.channels import RecordingChannel
-from activities.incident_reader import run_histories
-from activities.policy_loader import load_policy
+from adapters.channels import RecordingChannel
+from adapters.policy_files import load_policy
 from bench.chaos.processes import DevServer, WorkerProcess, stack_env
 from bench.stats import percentile
-from domain import decisions as d
-from domain.incident import IncidentStart, IncidentState
-from domain.severity import Severity, Tier
+from domain.incident import decisions as d
+from domain.incident.severity import Severity, Tier
+from domain.incident.state import IncidentStart, IncidentState
+from service.incident_reader import run_histories
 from service.incidents import declare_incident
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 

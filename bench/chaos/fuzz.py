@@ -9,7 +9,8 @@ they opened still answers and accepts a decision.
     python -m bench.chaos.fuzz --requests 10000 --seed 1
 
 The script runs its own Temporal dev server, a worker (recording channel) and the gateway on loopback;
-`tests/test_reliability_fuzz.py` runs the same fuzzer with a few hundred requests on the time-skipping server.
+`tests/integration/gateway/test_reliability_fuzz.py` runs this fuzzer with a few hundred requests on the
+time-skipping server.
 """
 
 import argparse
@@ -154,10 +155,10 @@ async def _run(requests_wanted: int, random_seed: int) -> FuzzReport:
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
 
-    from activities.channels import RecordingChannel
+    from adapters.channels import RecordingChannel
     from bench.chaos.processes import DevServer
-    from tests.conftest import register_search_attributes
-    from tests.gateway_support import TOKEN, served
+    from testkit.environment import register_search_attributes
+    from testkit.gateway import TOKEN, served
     from worker import build_worker
 
     data_dir = Path(tempfile.mkdtemp(prefix="incidentflow-fuzz-"))

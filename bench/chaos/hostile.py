@@ -1,6 +1,6 @@
 """R4's hand-made shapes: the inputs that once left an incident stuck or the gateway failing (docs/reliability.md
-R4), sent after the generated ones by `bench.chaos.fuzz` and by `tests/test_reliability_fuzz.py`. Each shape is
-one or more requests; afterwards every incident they opened must still answer and accept a decision.
+R4), sent after the generated ones by `bench.chaos.fuzz` and by `tests/integration/gateway/test_reliability_fuzz.py`.
+Each shape is one or more requests; afterwards every incident they opened must still answer and accept a decision.
 
     shapes = hostile_shapes()          # name -> list of Request
     for name, requests in shapes.items(): ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cli.dev import dev_server_command, wait_for_temporal
-from tests.short_policy import write_short_policy
+from testkit.short_policy import write_short_policy
 
 
 def free_port() -> int:

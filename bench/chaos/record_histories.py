@@ -1,5 +1,6 @@
-"""R6: record histories of representative runs into tests/histories/*.json, which tests/test_replay.py
-replays against the current workflow code in every test run (docs/upgrading.md).
+"""R6: record histories of representative runs into tests/histories/*.json, which
+tests/integration/workflows/test_replay.py replays against the current workflow code in every test
+run (docs/upgrading.md).
 
     python -m bench.chaos.record_histories            # re-record (only when a release changes workflows)
     python -m bench.chaos.record_histories alerts-flapping   # one scenario
@@ -27,12 +28,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.channels import RecordingChannel
-from activities.incident_reader import run_histories
-from domain import decisions as d
-from domain.severity import Severity
+from adapters.channels import RecordingChannel
+from domain.incident import decisions as d
+from domain.incident.severity import Severity
+from service.incident_reader import run_histories
 from settings import PROJECT_DIR
-from tests.helpers import running_worker, start_incident
+from testkit.helpers import running_worker, start_incident
 from workflows.incident import IncidentWorkflow
 
 HISTORIES = PROJECT_DIR / "tests" / "histories"
@@ -71,7 +72,8 @@ async def full_escalation(env, task_queue: str) -> Kept:
 @asynccontextmanager
 async def runbook_approval_rollback(env, task_queue: str) -> Kept:
     """The high-latency runbook: two approved steps, the verification fails, both are rolled back."""
-    from tests.runbook_support import (
+    from testkit.runbooks import (
+        LATENCY,
         gate_state,
         open_alert_incident,
         remediation_worker,
@@ -79,7 +81,6 @@ async def runbook_approval_rollback(env, task_queue: str) -> Kept:
         served_fakes,
         wait_for,
     )
-    from tests.test_runbook_workflow import LATENCY
 
     with served_fakes() as fakes:
         fakes.prometheus.rules["http_request_duration_seconds_bucket"] = [2.5]  # p99 stays bad
@@ -104,11 +105,11 @@ async def postmortem_action_items(env, task_queue: str) -> Kept:
     """A Sev1 resolved, its postmortem drafted and published (closing the incident), two action items: one
     reminded on its due date and nagged a week later, then done; the other done before it was due."""
     from activities.learning import LedgerActivities
-    from activities.ledger import Ledger
-    from activities.policy_loader import load_policy
+    from adapters.policy_files import load_policy
+    from adapters.stores.ledger import Ledger
     from cli.action_cmd import add_action_item, complete_action_item
     from settings import get_settings
-    from tests.test_postmortem_workflow import postmortem_of
+    from testkit.postmortems import postmortem_of
     from worker import build_worker
     from workflows.action_item import ActionItemWorkflow, action_workflow_id
     from workflows.postmortem import PostmortemWorkflow, Publish
@@ -157,7 +158,7 @@ async def postmortem_action_items(env, task_queue: str) -> Kept:
 async def drill(env, task_queue: str) -> Kept:
     """drills/payment-outage-unanswered.yaml played instantly: the drill and its incident (simulated runbook)."""
     from cli.drill_runner import load_scenario, play
-    from domain.drill import DrillRequest
+    from domain.drills.drill import DrillRequest
     from workflows.drill import DRILL_ID_PREFIX
     from workflows.incident import WORKFLOW_ID_PREFIX
 
@@ -175,8 +176,8 @@ async def drill(env, task_queue: str) -> Kept:
 async def alerts_flapping(env, task_queue: str) -> Kept:
     """An alert incident that mitigates itself, waits past its acknowledgement deadline, fires again (reopened,
     paged again), is acknowledged, flaps once more and is resolved: the `alerts-recover-and-refire` path."""
-    from domain.alerts import AlertSnapshot
-    from domain.incident import Alert
+    from domain.alerts.handling import AlertSnapshot
+    from domain.incident.state import Alert
 
     def snapshot(status: str) -> AlertSnapshot:
         alert = Alert(fingerprint="friends-api", status=status,
@@ -221,7 +222,7 @@ class Written:
 async def record(names: list[str] | None = None) -> list[Written]:
     # Always a fresh data dir: never a developer's ledger, and fixed incident ids never meet an earlier run.
     os.environ["INCIDENTFLOW_DATA_DIR"] = tempfile.mkdtemp(prefix="incidentflow-histories-")
-    from tests.conftest import register_search_attributes, venv_binary
+    from testkit.environment import register_search_attributes, venv_binary
 
     HISTORIES.mkdir(parents=True, exist_ok=True)
     # The test server lacks capabilities the SDK core warns about at every worker start.

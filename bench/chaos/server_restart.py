@@ -21,12 +21,12 @@ from pathlib import Path
 
 import httpx
 
-from activities.channels import RecordingChannel
-from activities.policy_loader import load_policy
+from adapters.channels import RecordingChannel
+from adapters.policy_files import load_policy
 from bench.chaos.crash import due_offsets, expected_tiers
 from bench.chaos.processes import DevServer, WorkerProcess, free_port, stack_env
 from cli.dev import wait_for_port
-from domain.severity import Severity
+from domain.incident.severity import Severity
 from settings import PROJECT_DIR
 
 TOKEN = "chaos-r2-token"

@@ -8,11 +8,11 @@ until the last one's page was recorded."""
 import time
 import uuid
 
-from activities.bounded import bounded
 from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
 from bench.stats import ratio, summary_ms
+from service.bounded import bounded
 
 SIZES = {"quick": {"samples": 10, "warmup": 2, "count": 30, "concurrency": 10},
          "tune": {"samples": 60, "warmup": 5, "count": 150, "concurrency": 20},

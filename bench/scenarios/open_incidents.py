@@ -11,17 +11,17 @@ import asyncio
 import time
 import uuid
 
-from activities.bounded import bounded
-from activities.policy_loader import load_policy
+from adapters.policy_files import load_policy
 from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
 from bench.stats import percentile, summary_ms
-from domain import planner
-from domain.incident import IncidentStart
-from domain.severity import Severity
+from domain.incident import planner
+from domain.incident.severity import Severity
+from domain.incident.state import IncidentStart
+from service.bounded import bounded
 from service.incidents import declare_incident
-from tests.short_policy import write_short_policy
+from testkit.short_policy import write_short_policy
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 SIZES = {"quick": {"incidents": 40, "divisor": 30, "concurrency": 20, "rate": 10},    # Sev1 deadline 10 s

@@ -15,11 +15,11 @@ from collections import Counter
 
 import httpx
 
-from activities.bounded import bounded
 from bench import load
 from bench.records import RecordTail
 from bench.stack import Stack
 from bench.stats import histogram_quantile, milliseconds, summary_ms
+from service.bounded import bounded
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 SIZES = {"quick": {"groups": 10, "notifications": 5, "alerts_per_notification": 20, "concurrency": 32},

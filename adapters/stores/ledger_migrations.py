@@ -1,0 +1,158 @@
+"""Versioned ledger migrations: a `schema_version` table and an ordered list of steps.
+
+Why not Alembic: the ledger has a handful of tables, must upgrade itself wherever it is opened (worker,
+CLI, tests) without an `alembic.ini`/`env.py` beside it, and only ever needs additive changes. Each step
+runs in its own transaction together with its `schema_version` row (PostgreSQL has transactional DDL; on
+SQLite the ledger engine issues its own BEGIN, see `adapters.stores.ledger.make_engine`), so a failed step
+leaves the previous version intact. Steps only add: new tables, new nullable or defaulted columns,
+backfills. Nothing is dropped or rewritten, so no upgrade loses data. Concurrent openers serialise on a
+PostgreSQL advisory lock / SQLite's write lock.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+MIGRATION_LOCK_ID = 7_000_007
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _ts(conn: Connection) -> str:
+    return "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+
+
+def _v1_initial(conn: Connection) -> None:
+    ts, json = _ts(conn), ("JSONB" if conn.dialect.name == "postgresql" else "JSON")
+    for ddl in (
+        f"""CREATE TABLE incidents (
+            id VARCHAR(120) PRIMARY KEY, service VARCHAR(120) NOT NULL, severity VARCHAR(8) NOT NULL,
+            title VARCHAR(500) NOT NULL, source VARCHAR(40) NOT NULL, alertname VARCHAR(200),
+            fingerprints {json} NOT NULL, phase VARCHAR(20) NOT NULL, drill BOOLEAN NOT NULL,
+            declared_by VARCHAR(80) NOT NULL, ic VARCHAR(80), impact TEXT, summary TEXT,
+            started_at {ts} NOT NULL, detected_at {ts} NOT NULL, acknowledged_at {ts}, mitigated_at {ts},
+            resolved_at {ts}, closed_at {ts}, root_cause_category VARCHAR(80), snapshot {json} NOT NULL,
+            version INTEGER NOT NULL, updated_at {ts} NOT NULL)""",
+        f"""CREATE TABLE incident_events (
+            incident_id VARCHAR(120) NOT NULL REFERENCES incidents(id), event_id VARCHAR(200) NOT NULL,
+            phase VARCHAR(20) NOT NULL, severity VARCHAR(8) NOT NULL, at {ts} NOT NULL,
+            PRIMARY KEY (incident_id, event_id))""",
+        f"""CREATE TABLE timeline_entries (
+            incident_id VARCHAR(120) NOT NULL REFERENCES incidents(id), seq INTEGER NOT NULL, at {ts} NOT NULL,
+            kind VARCHAR(40) NOT NULL, actor VARCHAR(120) NOT NULL, text TEXT NOT NULL,
+            PRIMARY KEY (incident_id, seq))""",
+        f"""CREATE TABLE pages (
+            incident_id VARCHAR(120) NOT NULL REFERENCES incidents(id), key VARCHAR(400) NOT NULL,
+            tier VARCHAR(20) NOT NULL, target VARCHAR(80), at {ts} NOT NULL, reason TEXT NOT NULL,
+            PRIMARY KEY (incident_id, key))""",
+        f"""CREATE TABLE postmortems (
+            incident_id VARCHAR(120) PRIMARY KEY REFERENCES incidents(id), status VARCHAR(20) NOT NULL,
+            owner VARCHAR(80), deadline {ts} NOT NULL, drafted_at {ts} NOT NULL, path TEXT,
+            markdown TEXT NOT NULL, published_at {ts}, published_by VARCHAR(80))""",
+        f"""CREATE TABLE action_items (
+            id {"SERIAL" if conn.dialect.name == "postgresql" else "INTEGER"} PRIMARY KEY
+                {"" if conn.dialect.name == "postgresql" else "AUTOINCREMENT"},
+            incident_id VARCHAR(120) NOT NULL REFERENCES incidents(id), title VARCHAR(500) NOT NULL,
+            owner VARCHAR(80) NOT NULL, due DATE NOT NULL, term VARCHAR(10) NOT NULL, status VARCHAR(10) NOT NULL,
+            created_at {ts} NOT NULL, created_by VARCHAR(80) NOT NULL, done_at {ts}, done_by VARCHAR(80))""",
+        "CREATE INDEX ix_incidents_started_at ON incidents (started_at)",
+        "CREATE INDEX ix_action_items_owner_status ON action_items (owner, status)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
+def _v2_reminders_and_recurrence(conn: Connection) -> None:
+    """Reminder bookkeeping (postmortem deadline notice, action-item nags) and recurrence links."""
+    ts = _ts(conn)
+    for ddl in (
+        "ALTER TABLE incidents ADD COLUMN recurrence_of VARCHAR(120)",
+        f"ALTER TABLE postmortems ADD COLUMN missed_notified_at {ts}",
+        "ALTER TABLE postmortems ADD COLUMN reminders_sent INTEGER NOT NULL DEFAULT 0",
+        f"ALTER TABLE action_items ADD COLUMN last_reminded_at {ts}",
+        "ALTER TABLE action_items ADD COLUMN reminders_sent INTEGER NOT NULL DEFAULT 0",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
+def _v3_oncall_overrides(conn: Connection) -> None:
+    """On-call overrides move out of `overrides.json` (issue 5). The file itself is imported by
+    `adapters.stores.overrides.OverrideStore` the first time it opens the ledger: a migration step knows the
+    database, not the data directory."""
+    ts = _ts(conn)
+    for ddl in (
+        f"""CREATE TABLE oncall_overrides (
+            id VARCHAR(40) PRIMARY KEY, tier VARCHAR(20) NOT NULL, who VARCHAR(80) NOT NULL,
+            starts_at {ts} NOT NULL, ends_at {ts} NOT NULL, reason TEXT NOT NULL,
+            created_at {ts} NOT NULL, created_by VARCHAR(80))""",
+        "CREATE INDEX ix_oncall_overrides_ends_at ON oncall_overrides (ends_at)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
+def _v4_gateway_outbox(conn: Connection) -> None:
+    """The gateway's outbox (issue 10): notifications accepted but not yet handed to Temporal. Rows are short-lived
+    (deleted once Temporal accepted them); `claimed_by`/`claimed_until` is the lease of the replica delivering them."""
+    ts = _ts(conn)
+    postgres = conn.dialect.name == "postgresql"
+    for ddl in (
+        f"""CREATE TABLE gateway_outbox (
+            id {"BIGSERIAL" if postgres else "INTEGER"} PRIMARY KEY {"" if postgres else "AUTOINCREMENT"},
+            key VARCHAR(120) NOT NULL, kind VARCHAR(20) NOT NULL, source VARCHAR(40) NOT NULL, body TEXT NOT NULL,
+            queued_at {ts} NOT NULL, claimed_by VARCHAR(120), claimed_until {ts},
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT)""",
+        "CREATE INDEX ix_gateway_outbox_key_id ON gateway_outbox (key, id)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "incidents, events, timeline, pages, postmortems, action items", _v1_initial),
+    Migration(2, "reminder bookkeeping and recurrence links", _v2_reminders_and_recurrence),
+    Migration(3, "on-call overrides", _v3_oncall_overrides),
+    Migration(4, "gateway outbox", _v4_gateway_outbox),
+]
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection) -> int:
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    return conn.exec_driver_sql("SELECT COALESCE(MAX(version), 0) FROM schema_version").scalar_one()
+
+
+def migrate(engine: sa.Engine, target: int = LATEST) -> list[int]:
+    """Bring the database up to `target`; returns the versions applied (empty when already there)."""
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version > target:
+            break
+        with engine.begin() as conn:
+            _lock(conn)
+            if current_version(conn) >= migration.version:
+                continue
+            migration.apply(conn)
+            conn.execute(
+                sa.text("INSERT INTO schema_version (version, description, applied_at) VALUES (:v, :d, :at)"),
+                {"v": migration.version, "d": migration.description,
+                 "at": datetime.now(UTC) if conn.dialect.name == "postgresql"
+                 else datetime.now(UTC).replace(tzinfo=None)},
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+    conn.exec_driver_sql(
+        f"""CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,
+            description VARCHAR(200) NOT NULL, applied_at {_ts(conn)} NOT NULL)"""
+    )

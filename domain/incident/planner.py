@@ -1,0 +1,118 @@
+"""The escalation clock as a pure function: given the policy, the incident and the time, what is due now
+and when is the next thing due. The workflow runs the due actions and sleeps until `next_at`; any state
+change wakes it and it asks again, so a severity change re-plans by itself."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.incident.severity import Tier
+from domain.incident.state import IncidentState
+from domain.policy.model import Policy
+
+ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag"]
+ACK_TIMEOUT_RULE = "ack-timeout"
+
+
+class Action(BaseModel):
+    key: str
+    kind: ActionKind
+    at: datetime
+    tier: Tier | None = None
+    person: str | None = Field(default=None, description="repage: page this person directly, not the tier's holder")
+    rule: str | None = None
+    reason: str
+
+
+class Plan(BaseModel):
+    due: list[Action]
+    next_at: datetime | None
+
+
+def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
+    """Every action the policy schedules for this incident as it is now, fired or not."""
+    if not state.phase.is_open:
+        return []
+    detected = state.detected_at
+    level = policy.severity(state.severity)
+    actions = [Action(key="page:initial", kind="page", at=detected, tier=Tier.PRIMARY, reason="new incident")]
+    actions += _repages(policy, state)
+    # while every alert is resolved the policy may hold escalations back; they resume when one fires again
+    pause = policy.incident.alerts.pause_while_recovered if state.alerts_all_resolved() else "none"
+
+    if (policy.oncall.escalation.acknowledge_escalates_to_next_tier and state.acknowledged_at is None
+            and pause == "none"):
+        # the deadline counts from the latest page to primary: a re-page after an alert fired again restarts it
+        paged_at = max([detected, *state.refired_at])
+        actions.append(Action(
+            key=ACK_TIMEOUT_RULE, kind="escalation", at=paged_at + level.response_time,
+            tier=Tier.PRIMARY.next_up(), rule=ACK_TIMEOUT_RULE,
+            reason=f"not acknowledged within {_minutes(level.response_time)} ({state.severity.value} response time)",
+        ))
+
+    if not state.phase.reached(policy.incident.escalation_stops_at) and pause != "all":
+        for rule in policy.oncall.escalation.rules:
+            if state.severity in rule.severities:
+                actions.append(Action(
+                    key=f"rule:{rule.id}", kind="escalation", at=detected + rule.after, tier=rule.tier,
+                    rule=rule.id, reason=rule.note or f"{state.severity.value} unresolved after {_minutes(rule.after)}",
+                ))
+
+    for index, requested_at in enumerate(state.manual_escalations):
+        above = (state.highest_paged_tier() or Tier.PRIMARY).next_up()
+        if above is not None:
+            actions.append(Action(
+                key=f"manual:{index}", kind="escalation", at=requested_at, tier=above, rule="manual",
+                reason="escalated by a responder",
+            ))
+
+    interval = policy.incident.communication.internal_update_every
+    base = state.last_comms_update_at or detected
+    step = 1
+    while f"comms:{(base + step * interval).isoformat()}" in state.fired:
+        step += 1
+    reminder_at = base + step * interval
+    actions.append(Action(
+        key=f"comms:{reminder_at.isoformat()}", kind="comms_reminder", at=reminder_at,
+        reason=f"internal update due (every {_minutes(interval)})",
+    ))
+
+    if any(not item.done for item in state.checklist):
+        actions.append(Action(
+            key="checklist-nag", kind="checklist_nag", at=detected + policy.incident.checklist.nag_at,
+            reason="first-15-minutes checklist has open items",
+        ))
+    return actions
+
+
+def _repages(policy: Policy, state: IncidentState) -> list[Action]:
+    """An alert fired again after the incident mitigated itself: page the person who acknowledged (if they are
+    one of the policy's people), else whoever holds the tier paged last — at most every `repage_at_most_every`."""
+    actions, last = [], None
+    spacing = policy.incident.alerts.repage_at_most_every
+    person = state.acknowledged_by if state.acknowledged_by in policy.oncall.people else None
+    for index, fired_again_at in enumerate(state.refired_at):
+        if last is not None and fired_again_at - last < spacing:
+            continue
+        last = fired_again_at
+        actions.append(Action(
+            key=f"repage:{index}", kind="repage", at=fired_again_at, person=person,
+            tier=state.highest_paged_tier() or Tier.PRIMARY, reason="an alert fired again after the incident had "
+                                                                   "mitigated itself",
+        ))
+    return actions
+
+
+def plan(policy: Policy, state: IncidentState, now: datetime) -> Plan:
+    pending = [a for a in candidate_actions(policy, state) if a.key not in state.fired]
+    due = sorted((a for a in pending if a.at <= now), key=lambda a: (a.at, a.tier.level if a.tier else -1))
+    future = [a.at for a in pending if a.at > now]
+    return Plan(due=due, next_at=min(future, default=None))
+
+
+def _minutes(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes == 0:
+        return "0m (immediately)"
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"

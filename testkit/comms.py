@@ -1,0 +1,91 @@
+"""Communications test support: a worker whose channels are built from settings pointing at the fake Slack
+and PagerDuty servers, signed Slack requests, and polling helpers."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from contextlib import asynccontextmanager
+from urllib.parse import urlencode
+
+from adapters.channels import RecordingChannel, build_channels
+from service.incident_reader import query_snapshot
+from settings import Settings
+from testkit.fakes.slack_api import TOKEN
+from worker import build_worker
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+PD_KEY = "R0UTINGKEY000000000000000000000PD"
+
+
+def comms_settings(tmp_path, slack=None, pagerduty=None, **overrides) -> Settings:
+    values = dict(data_dir=tmp_path, notify="record", slack_signing_secret=SIGNING_SECRET)
+    if slack is not None:
+        values.update(slack_bot_token=TOKEN, slack_api_url=slack.api_url)
+    if pagerduty is not None:
+        values.update(pagerduty_events_url=pagerduty.events_url, pagerduty_routing_key=PD_KEY)
+    return Settings(**{**values, **overrides})
+
+
+@asynccontextmanager
+async def comms_worker(client, task_queue: str, settings: Settings, recorder: RecordingChannel | None = None,
+                       **worker_options):
+    channels = [c for c in build_channels(settings.channels, None, settings) if c.name != "record"]
+    async with build_worker(client, task_queue, [*channels, recorder or RecordingChannel()], **worker_options):
+        yield channels
+
+
+def signed(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def button_body(action_id: str, incident_id: str, user: str) -> str:
+    payload = {
+        "type": "block_actions", "user": {"id": user, "username": user.lower()}, "trigger_id": "1.2.3",
+        "container": {"type": "message"}, "channel": {"id": "C1", "name": "inc"},
+        "actions": [{"type": "button", "action_id": action_id, "value": incident_id,
+                     "block_id": f"incident:{incident_id}", "action_ts": str(time.time())}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(private_metadata: str, reason: str | None, user: str,
+                         callback_id: str = "reject_step") -> str:
+    """What Slack sends when someone submits the reject-reason modal."""
+    values = {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}
+    payload = {"type": "view_submission", "user": {"id": user}, "team": {"id": "T1"},
+               "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
+                        "state": {"values": values}}}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def command_body(text: str, user: str, channel_name: str) -> str:
+    # Slack gives every invocation its own trigger_id, so two identical commands in one second are not a replay.
+    return urlencode({"command": "/incident", "text": text, "user_id": user, "channel_id": "C1",
+                      "channel_name": channel_name, "team_id": "T1", "response_url": "http://127.0.0.1:9/x",
+                      "trigger_id": uuid.uuid4().hex})
+
+
+async def snapshot(client, incident_id: str):
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
+    return await query_snapshot(handle)
+
+
+async def eventually(check, what: str, timeout: float = 20.0):
+    """Poll `check` (sync or async) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)

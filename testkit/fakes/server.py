@@ -1,0 +1,47 @@
+"""Serve an ASGI app with uvicorn in a thread on a free loopback port."""
+
+import threading
+import time
+
+import uvicorn
+
+from testkit.environment import free_port
+
+
+class ServedApp:
+    def __init__(self, app):
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("fake server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+class FakeApi:
+    """A fake third-party API: a subclass builds its FastAPI `app`, then calls `serve()`; `with` runs it."""
+
+    app: object
+
+    def serve(self) -> None:
+        self.served = ServedApp(self.app)
+
+    def __enter__(self):
+        self.served.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.served.__exit__(*exc)
