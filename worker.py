@@ -69,6 +69,7 @@ def activities_for(channels: Sequence[Channel], client: Client | None = None,
     # Overrides are read at every page, so a new one reaches incidents that are already running.
     store = overrides or OverrideStore.from_settings()
     notifications = NotificationActivities(list(channels), store.load_for_paging)
+    # `publish`: the old view path of incidents begun on v0.1 (workflows/incident_versions.py, docs/upgrading.md)
     found = [load_policy_snapshot, notifications.page_responder, notifications.notify, notifications.open_room,
              notifications.publish, notifications.publish_view]
     remediation = remediation or RemediationActivities(get_settings().runbook_endpoints)
@@ -91,13 +92,11 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
         # A stopping worker lets running activities (a ledger write, a page) finish instead of abandoning
         # them mid-flight until their start-to-close timeout.
         graceful_shutdown_timeout=timedelta(seconds=10),
-        # A killed worker's sticky queue holds its workflows' next tasks until this runs out (SDK default 10 s):
-        # a timer due while it was down would fire that late after a restart (bench/chaos/crash.py measures it).
+        # A killed worker's sticky queue holds its workflows' next tasks until this runs out (SDK default 10 s),
+        # delaying every timer due while it was down (docs/reliability.md R1).
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
-        # A restarted worker replays every workflow that gets a task (its cache died with the old process). With
-        # the SDK default of 100 slots it took them all at once and, one GIL for all, each took seconds; a kill
-        # then stranded dozens of started tasks until their 10 s workflow task timeout. With a few slots each
-        # replay finishes in a fraction of a second and the rest wait on the server for whichever worker is up.
+        # A restarted worker replays every workflow that gets a task: a few at a time each finishes quickly, the
+        # rest wait on the server for whichever worker is up (docs/reliability.md R1).
         max_concurrent_workflow_tasks=WORKFLOW_TASK_SLOTS,
         # DELIVERY's 5 s heartbeat timeout: send heartbeats at least every 2 s (default: 0.8 × the timeout)
         max_heartbeat_throttle_interval=timedelta(seconds=2),
@@ -106,11 +105,10 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
 
 
 def sandboxed_runner(passed_through: tuple[str, ...] | None = None) -> SandboxedWorkflowRunner:
-    """Every module passed through (None): imported once and shared by all workflow runs. With only some passed
-    through, the sandbox re-imported workflows/ for each new run and proxied every module it imports: ~2 ms of a
-    new incident's first task, ~15 % of a replay, ~100 KB per open incident (docs/performance.md). What those
-    proxies caught at run time (datetime.now(), random, os.environ in workflow code) ruff's banned-api rule on
-    workflows/ and domain/ catches before anything runs (pyproject.toml); builtins such as open() stay blocked."""
+    """Every module passed through (None): imported once and shared by all workflow runs, so new runs and replays
+    stay cheap (docs/performance.md). Non-determinism (datetime.now(), random, os.environ in workflow code) is
+    caught by ruff's banned-api rule on workflows/ and domain/ instead (pyproject.toml); builtins such as open()
+    stay blocked."""
     restrictions = SandboxRestrictions.default
     if passed_through is None:
         return SandboxedWorkflowRunner(restrictions=restrictions.with_passthrough_all_modules())
@@ -135,12 +133,10 @@ async def running_executions(client: Client, task_queue: str) -> list[WorkflowEx
 
 
 async def release_sticky_queues(client: Client, executions: Sequence[WorkflowExecution], at_once: int = 20) -> int:
-    """A worker that died without shutting down (SIGKILL, OOM, node loss) leaves its sticky task queue behind:
-    while that queue had a poller in the last ~10 s the server keeps sending each of its workflows' next task
-    there, where it waits out the sticky schedule-to-start timeout before going to the task queue (R1: nearly
-    every task in the first seconds after a restart took that detour). A starting worker, before it polls,
-    sends every running workflow of its queue back to the task queue. Cost in a deployment of several workers:
-    the others' cached workflows take their next task from the task queue too (one replay each)."""
+    """A worker that died without shutting down (SIGKILL, OOM, node loss) leaves its sticky task queue behind,
+    where its workflows' next tasks would wait out the sticky schedule-to-start timeout. A starting worker, before
+    it polls, sends every running workflow of its queue back to the task queue; other workers' cached workflows
+    then take one replay each (docs/reliability.md R1)."""
     async def release(execution: WorkflowExecution) -> bool:
         request = ResetStickyTaskQueueRequest(namespace=client.namespace, execution=execution)
         try:
@@ -187,8 +183,8 @@ async def retry_attempts_of_dead_workers(client: Client, executions: Sequence[Wo
     """An activity attempt that died with its worker (a page half sent, a ledger write) is retried by Temporal
     only once its heartbeat timeout (DELIVERY: 5 s) or start-to-close timeout (a ledger write: 30 s) runs out.
     A starting worker fails each attempt that a dead worker process of this host had started, so the retry
-    policy schedules the next one now (R1: a page in flight at a kill arrived 4 s after the restart). Attempts
-    of live workers and of other hosts are left alone. Returns how many attempts were failed."""
+    policy schedules the next one now (docs/reliability.md R1). Attempts of live workers and of other hosts are
+    left alone. Returns how many attempts were failed."""
     async def retry(execution: WorkflowExecution) -> int:
         handle = client.get_workflow_handle(execution.workflow_id, run_id=execution.run_id)
         failed = 0

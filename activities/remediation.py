@@ -1,6 +1,6 @@
 """Remediation executors: the only code that touches production on a runbook's behalf.
 
-Every action arrives fully resolved (`domain.runbooks.runbook.ResolvedAction`): inputs were validated before the
+Every action arrives fully resolved (`domain.runbooks.plan.ResolvedAction`): inputs were validated before the
 workflow started the run. HTTP goes through httpx with an `Idempotency-Key` header that is the same for
 every retry of one step of one run, so the target can apply it once. Commands run as an argv list with no
 shell, only if the executable is in the runbook directory's allow-list (read again at execution time, so
@@ -20,15 +20,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.runbook_files import ALLOWLIST_FILE, resolve_executable
-from domain.runbooks.runbook import (
-    SECRET_PREFIX,
-    TEMPLATE,
-    Allowlist,
-    HttpCall,
-    ResolvedAction,
-    judge_http,
-    judge_prometheus,
-)
+from domain.runbooks.plan import HttpCall, ResolvedAction
+from domain.runbooks.schema import SECRET_PREFIX, TEMPLATE, Allowlist
+from domain.runbooks.verdicts import judge_http, judge_prometheus
 from observability import metrics
 
 Outcome = Literal["ok", "fail"]

@@ -6,7 +6,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from adapters import yaml_files
-from domain.policy.model import IncidentPolicy, OnCallPolicy, Policy, describe_errors
+from domain.common.validation_errors import describe_errors
+from domain.policy.incident_policy import IncidentPolicy
+from domain.policy.model import Policy
+from domain.policy.oncall_policy import OnCallPolicy
 
 INCIDENT_FILE = "incident-management-policy.yaml"
 ONCALL_FILE = "oncall-escalation-policy.yaml"
@@ -49,9 +52,9 @@ _snapshots: yaml_files.ParsedOnce[Policy] = yaml_files.ParsedOnce()
 
 
 def policy_snapshot(directory: Path | str | None = None) -> Policy:
-    """The policy as the files say now, parsed once per version of the files (mtime, size, inode): reading and
-    validating the YAML was a third of the time from alert to first page (docs/performance.md). None means
-    the configured policy directory. Raises PolicyError like `load_policy`."""
+    """The policy as the files say now, parsed once per version of the files (mtime, size, inode), since every
+    alert reads it (docs/performance.md). None means the configured policy directory. Raises PolicyError like
+    `load_policy`."""
     from settings import get_settings
 
     path = Path(directory or get_settings().policy_dir).resolve()

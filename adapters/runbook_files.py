@@ -7,9 +7,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from adapters import yaml_files
-from domain.policy.model import describe_errors
+from domain.common.validation_errors import describe_errors
+from domain.runbooks.actions import CommandWith, parse_with
 from domain.runbooks.catalog import RunbookSet
-from domain.runbooks.runbook import TEMPLATE, Allowlist, CommandWith, Runbook, parse_with
+from domain.runbooks.schema import TEMPLATE, Allowlist, Runbook
 
 ALLOWLIST_FILE = "allowlist.yaml"
 
@@ -83,8 +84,8 @@ _snapshots: yaml_files.ParsedOnce[RunbookSet] = yaml_files.ParsedOnce()
 
 def runbook_snapshot(directory: Path | str) -> RunbookSet:
     """The directory's runbooks, parsed once per version of its files (the directory's own stat changes when a
-    file is added, removed or renamed; each file's when it is edited): every incident loads them at its start,
-    and parsing them was the worker's largest cost per alert."""
+    file is added, removed or renamed; each file's when it is edited): every incident loads them at its start
+    (docs/performance.md)."""
     path = Path(directory).resolve()
     files = [path, *_runbook_files(path)] if path.is_dir() else [path]
     return _snapshots.get(path, files, lambda: load_runbooks(directory))

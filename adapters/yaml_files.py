@@ -1,9 +1,9 @@
 """YAML files as the policy and runbook loaders read them.
 
-Parsed with libyaml when PyYAML was built with it (the wheels are): the pure-Python parser took ~5 ms of the
-worker's event loop for the runbook directory, once per incident (docs/performance.md). Same safe constructor,
-same documents, same error marks. `read` turns every way a file can be unreadable into one problem line naming
-the file and where; `ParsedOnce` keeps a parse while the `versions` of its files stay the same."""
+Parsed with libyaml when PyYAML was built with it (the wheels are): the worker parses on its event loop, and the
+pure-Python parser is much slower (docs/performance.md). Same safe constructor, same documents, same error marks.
+`read` turns every way a file can be unreadable into one problem line naming the file and where; `ParsedOnce`
+keeps a parse while the `versions` of its files stay the same."""
 
 from collections.abc import Callable, Iterable
 from pathlib import Path

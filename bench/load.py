@@ -1,8 +1,6 @@
 """What the scenarios send: Alertmanager notifications over HTTP, floor workflows over gRPC, and waiting for
 what the workers recorded."""
 
-import asyncio
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,6 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from bench.floor import FLOOR_SIGNAL
 from bench.records import RecordTail
 from bench.stack import Stack
+from testkit.polling import wait_until
 
 POLL_SECONDS = 0.01
 
@@ -45,8 +44,8 @@ def gateway_client(stack: Stack, connections: int = 100) -> httpx.AsyncClient:
 
 
 def storm_session(stack: Stack, connections: int) -> aiohttp.ClientSession:
-    """The storm's load generator: aiohttp costs a fraction of httpx's CPU per request (httpx used ~9 ms per
-    request here), CPU the gateway, worker and server on the same 2 cores would otherwise lose to it."""
+    """The storm's load generator: aiohttp costs a fraction of httpx's CPU per request, CPU the gateway, worker
+    and server on the same machine would otherwise lose to it (docs/performance.md)."""
     return aiohttp.ClientSession(
         base_url=stack.gateway_url, headers={"Authorization": f"Bearer {stack.token}"},
         connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=2),
@@ -59,12 +58,12 @@ async def start_floor(client: Client, stack: Stack, key: str) -> None:
 
 
 async def wait_for(tail: RecordTail, done: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(POLL_SECONDS)
+    """Follow the recorded pages in `tail` until `done()` holds."""
+    def followed() -> bool:
         tail.poll()
+        return done()
+
+    await wait_until(followed, what, timeout, interval=POLL_SECONDS)
 
 
 def gateway_request_buckets(stack: Stack, route: str) -> dict[float, float]:

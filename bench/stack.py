@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,16 +17,10 @@ import httpx
 from bench.procstat import Usage, usage
 from cli.dev import dev_server_command, wait_for_port, wait_for_temporal
 from settings import PROJECT_DIR
+from testkit.environment import free_port
+from testkit.polling import wait_until_sync
 
 STARTUP_SECONDS = 90
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -90,15 +83,14 @@ class Stack:
         return process
 
     def _wait_for_log(self, name: str, text: str) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
         log = self.dir / f"{name}.log"
-        while time.monotonic() < deadline:
+
+        def logged() -> bool:
             if self.processes[name].poll() is not None:
                 raise RuntimeError(f"{name} exited early; see {log}:\n{log.read_text(errors='replace')[-2000:]}")
-            if text in log.read_text(errors="replace"):
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"{name} not ready after {STARTUP_SECONDS}s; see {log}")
+            return text in log.read_text(errors="replace")
+
+        wait_until_sync(logged, f"{name} to log {text!r} (see {log})", STARTUP_SECONDS, interval=0.1)
 
     def start_server(self) -> None:
         command = self.server_options.command(self.dir, self.port, self.ui_port, self.metrics_port)

@@ -1,45 +1,19 @@
-"""`incident action add|done|list`: action items live in the ledger; each open item has its own
-ActionItemWorkflow for the due-date reminder and the weekly nags (docs/learning-loop.md)."""
+"""`incident action add|done|list`: parses and renders; the items and their reminders are service/action_items.py
+(docs/learning-loop.md)."""
 
-import contextlib
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
-from temporalio.client import Client
-from temporalio.service import RPCError
 
-from adapters.stores.ledger import Ledger, LedgerError
+from adapters.stores.ledger_engine import LedgerError
 from cli.common import fail, print_json, run
 from cli.learning_common import incident_key, ledger, policy
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
 from domain.incident.records import ActionItem
-from domain.learning.postmortem import action_due_at
-from domain.policy.model import Policy
+from service.action_items import add_action_item, complete_action_item, list_action_items
 from service.temporal import connect
-from workflows.action_item import ActionItemStart, ActionItemWorkflow, action_workflow_id
-
-Term = Literal["short", "mid", "long"]
-
-
-async def add_action_item(client: Client, task_queue: str, store: Ledger, policy_: Policy, incident_id: str,
-                          title: str, owner: str, due: date, term: Term, by: str, now: datetime) -> ActionItem:
-    item = store.add_action(incident_id, title, owner, due, term, by, now)
-    await client.start_workflow(
-        ActionItemWorkflow.run,
-        ActionItemStart(item=item, remind_at=action_due_at(due, policy_.incident.timezone),
-                        nag_every=policy_.incident.learning.action_items.nag_every),
-        id=action_workflow_id(item), task_queue=task_queue,
-    )
-    return item
-
-
-async def complete_action_item(client: Client, store: Ledger, action_id: int, by: str, now: datetime) -> ActionItem:
-    item = store.complete_action(action_id, by, now)
-    with contextlib.suppress(RPCError):  # the reminder workflow already ended; the ledger is what counts
-        await client.get_workflow_handle(action_workflow_id(item)).signal(ActionItemWorkflow.done, by)
-    return item
 
 
 def register(app: typer.Typer) -> None:
@@ -101,7 +75,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Action items, soonest due first."""
-        items = ledger().actions(open_only=open_, owner=owner)
+        items = list_action_items(ledger(), open_only=open_, owner=owner)
         if as_json:
             print_json([i.model_dump(mode="json") for i in items])
             return

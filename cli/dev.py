@@ -15,8 +15,7 @@ from cli.dev_token import usage as token_usage
 from settings import get_settings
 from workflows import search
 
-# Measured on this 2-core box: ~2.3x the workflow throughput of the default SQLite settings; `python -m bench.tune`
-# found nothing better (synchronous=1, history.shardIOConcurrency, worker slot limits): docs/performance.md.
+# The fastest SQLite setting for a laptop stack (production uses PostgreSQL): docs/performance.md, "Dev-server".
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=0")
 
 

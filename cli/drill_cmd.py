@@ -24,12 +24,14 @@ from cli.drill_runner import (
     load_all,
     new_incident_id,
     run_instant,
-    run_live,
 )
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
-from domain.drills.drill import DrillRequest, Scenario, Scorecard
+from domain.drills.playback import DrillRequest
+from domain.drills.scenario import Scenario
+from domain.drills.scorecard import Scorecard
 from domain.incident.state import IncidentState
+from service.drills import run_live
 
 SCHEMA_FILE = Path("schema") / "scenario.schema.json"
 

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from cli.plain_text import plain_text as plain
 from domain.common.markdown import markdown_text
-from domain.drills.drill import Scorecard
+from domain.drills.scorecard import Scorecard
 
 # Repeating reminders would bury the story of a long drill: the terminal shows the first and a count.
 REPEATING = ("comms_reminder", "checklist_nag")

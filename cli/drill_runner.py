@@ -1,31 +1,28 @@
 """Running drills: read and check scenario files, then play them instantly on a private time-skipping
 Temporal test server (one server and one in-process worker for a whole directory), or live on the stack."""
 
-import asyncio
 import secrets
 import shutil
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters import yaml_files
 from adapters.policy_files import PolicyError, load_policy
-from domain.drills.drill import DrillRequest, Scenario, Scorecard, describe_scenario_errors, problems_with_policy
-from domain.incident.state import IncidentState
-from service.incident_reader import query_snapshot
+from domain.drills.playback import DrillRequest
+from domain.drills.scenario import Scenario, describe_scenario_errors, problems_with_policy
+from domain.drills.scorecard import Scorecard
+from service.drills import play
 from settings import PROJECT_DIR, get_settings
 from workflows import search
-from workflows.drill import DRILL_ID_PREFIX, DrillWorkflow
-from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
@@ -164,55 +161,3 @@ async def register_search_attributes(client: Client) -> None:
         namespace=client.namespace,
         search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in search.ALL},
     ))
-
-
-async def play(client: Client, task_queue: str, request: DrillRequest) -> Scorecard:
-    began = time.monotonic()
-    handle = await start(client, task_queue, request)
-    card = await handle.result()
-    card.wall_seconds = round(time.monotonic() - began, 3)
-    return card
-
-
-async def start(client: Client, task_queue: str, request: DrillRequest) -> WorkflowHandle:
-    return await client.start_workflow(
-        DrillWorkflow.run, request, id=DRILL_ID_PREFIX + request.incident_id, task_queue=task_queue,
-        static_summary=f"Drill {request.scenario.name}"[:200],
-    )
-
-
-async def run_live(client: Client, task_queue: str, request: DrillRequest,
-                   on_entry: Callable[[IncidentState, int], None] | None = None,
-                   poll_seconds: float = 1.0) -> Scorecard:
-    """Start the drill on the running stack and follow the incident's timeline until the scorecard is in.
-    Interrupting it terminates the drill (and with it the drill incident)."""
-    began = time.monotonic()
-    handle = await start(client, task_queue, request)
-    incident = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + request.incident_id)
-    result = asyncio.ensure_future(handle.result())
-    shown = 0
-    try:
-        while not result.done():
-            await asyncio.wait([result], timeout=poll_seconds)
-            if on_entry is not None and not result.done():
-                shown = await _follow(incident, shown, on_entry)
-        card = result.result()
-    except asyncio.CancelledError:
-        await handle.terminate(reason="drill interrupted")
-        raise
-    card.wall_seconds = round(time.monotonic() - began, 3)
-    return card
-
-
-async def _follow(incident: WorkflowHandle, shown: int, on_entry: Callable[[IncidentState, int], None]) -> int:
-    from temporalio.service import RPCError
-
-    try:
-        state = await query_snapshot(incident)
-    except RPCError:
-        return shown  # not started yet, or finishing
-    if state is None:
-        return shown
-    for index in range(shown, len(state.timeline)):
-        on_entry(state, index)
-    return len(state.timeline)

@@ -11,18 +11,18 @@ from domain.common.limits import Declaration
 from domain.incident import decisions as d
 from domain.incident.severity import Role, Severity
 from domain.incident.state import IncidentStart, IncidentState
+from service.decisions import decide
 from service.failing import FailingIncident
 from service.incidents import (
     Entry,
-    decide,
     declare_incident,
     fetch_incidents,
-    fetch_state,
     new_incident_id,
+    read_incident,
     state_json,
     summary,
 )
-from service.temporal import connect, incident_handle, incident_id, workflow_id
+from service.temporal import connect, incident_id, workflow_id
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
 Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident declare` / `incident list`")]
@@ -161,8 +161,7 @@ def register(app: typer.Typer) -> None:
         """Everything about one incident: roles, pages, checklist, timeline."""
 
         async def body() -> IncidentState | FailingIncident:
-            client = await connect()
-            return await fetch_state(await incident_handle(client, incident), client)
+            return await read_incident(await connect(), incident)
 
         state = run(body)
         if as_json:

@@ -1,7 +1,8 @@
 """What the learning-loop commands share: the ledger and policy as configured, clear errors."""
 
 from adapters.policy_files import PolicyError, load_policy
-from adapters.stores.ledger import Ledger, LedgerError, open_ledger
+from adapters.stores.ledger import Ledger, open_ledger
+from adapters.stores.ledger_engine import LedgerError
 from cli.common import fail
 from domain.policy.model import Policy
 

@@ -129,7 +129,7 @@ def run() -> None:
     except Exception as exc:  # click usage errors and the like
         from pydantic import ValidationError
 
-        from domain.policy.model import describe_errors
+        from domain.common.validation_errors import describe_errors
 
         clicks, aborts = _click_error_types()
         if isinstance(exc, clicks):  # a usage error: one line, exit 2 (`incident COMMAND --help` says more)

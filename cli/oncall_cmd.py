@@ -1,6 +1,7 @@
-"""`incident oncall now|schedule|override|overrides|remove-override|check|report` and `incident schedules sync`."""
+"""`incident oncall now|schedule|override|overrides|remove-override|check|report` and `incident schedules sync`:
+parsing and tables; what they read and change is service/oncall.py and service/schedules.py."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -13,11 +14,10 @@ from cli.common import console, fail, print_json, run
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
 from domain.incident.severity import Tier
-from domain.oncall.rotation import Override, check, last_handover, plan, segments
+from domain.oncall.rotation import Override, last_handover
 from domain.policy.model import Policy
+from service import oncall as oncall_service
 from settings import get_settings
-
-LOOKAROUND = timedelta(weeks=12)  # how far `now` looks for the start/end of the current holder's stretch
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
@@ -35,7 +35,7 @@ def _store() -> OverrideStore:
 
 def _overrides() -> list[Override]:
     try:
-        return list(_store().load())
+        return oncall_service.stored_overrides(_store())
     except OverrideStoreError as exc:
         fail(str(exc))
 
@@ -60,24 +60,6 @@ def _local(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %a %H:%M")
 
 
-def now_view(policy: Policy, at: datetime, overrides: list[Override]) -> dict:
-    tiers = []
-    for tier in Tier:
-        around = segments(policy.oncall, tier, at - LOOKAROUND, at + LOOKAROUND, overrides)
-        current = next(s for s in around if s.start <= at < s.end)
-        person = policy.oncall.people.get(current.who) if current.who else None
-        tiers.append({
-            "tier": tier.value, "tier_name": policy.oncall.tiers[tier].name, "who": current.who,
-            "name": person.name if person else current.who,
-            # None: the same holder for as far as we look (a one-person tier)
-            "since": current.start if current.start > at - LOOKAROUND else None,
-            "until": current.end if current.end < at + LOOKAROUND else None,
-            "override": current.override, "slack_id": person.slack_id if person else None,
-            "email": person.email if person else None, "phone": person.phone if person else None,
-        })
-    return {"at": at, "timezone": policy.oncall.rotation.timezone, "tiers": tiers}
-
-
 def register(app: typer.Typer) -> None:
     oncall = typer.Typer(help="Who is on call: rotation, overrides, checks, the weekly report",
                          no_args_is_help=True)
@@ -95,7 +77,7 @@ def register(app: typer.Typer) -> None:
         policy = _policy()
         zone = policy.oncall.rotation.timezone
         moment = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
-        view = now_view(policy, moment, _overrides())
+        view = oncall_service.on_call_now(policy, moment, _overrides())
         if as_json:
             print_json(view)
             return
@@ -125,7 +107,7 @@ def register(app: typer.Typer) -> None:
         begin = parse_moment(start, zone, "--from") if start else last_handover(policy.oncall.rotation,
                                                                                  datetime.now(UTC))
         tiers = [_tier(tier)] if tier else None
-        rows = plan(policy.oncall, begin, begin + timedelta(weeks=weeks), _overrides(), tiers)
+        rows = oncall_service.shifts(policy, begin, weeks, _overrides(), tiers)
         if as_json:
             print_json([{**r.model_dump(mode="json"), "name": policy.person_name(r.who)} for r in rows])
             return
@@ -162,8 +144,8 @@ def register(app: typer.Typer) -> None:
         if finish <= begin:
             fail(f"--to {end!r} must be after --from {start!r}", 2)
         try:
-            stored = _store().add(Override(tier=parsed_tier, who=who, start=begin, end=finish, reason=reason.strip()),
-                                  created_by=by)
+            wanted = Override(tier=parsed_tier, who=who, start=begin, end=finish, reason=reason.strip())
+            stored = oncall_service.add_override(_store(), wanted, created_by=by)
         except OverrideStoreError as exc:
             fail(str(exc))
         print(terminal_text(f"{stored.id}: {parsed_tier.value} is held by {policy.person_name(who)} ({who}) "
@@ -178,7 +160,7 @@ def register(app: typer.Typer) -> None:
         zone = policy.oncall.rotation.timezone
         stored = _store()
         try:
-            items = stored.load()
+            items = oncall_service.stored_overrides(stored)
         except OverrideStoreError as exc:
             fail(str(exc))
         if as_json:
@@ -196,7 +178,7 @@ def register(app: typer.Typer) -> None:
                         ) -> None:
         """Delete a stored override."""
         try:
-            removed = _store().remove(override_id)
+            removed = oncall_service.remove_override(_store(), override_id)
         except OverrideStoreError as exc:
             fail(str(exc))
         print(terminal_text(f"removed {removed.id} ({removed.tier.value} {removed.who})"))
@@ -209,7 +191,7 @@ def register(app: typer.Typer) -> None:
         """Gaps (a tier nobody holds) and people on call nobody can reach. Exit 1 when any."""
         policy = _policy()
         now_ = datetime.now(UTC)
-        problems = check(policy.oncall, now_, now_ + timedelta(weeks=weeks), _overrides())
+        problems = oncall_service.coverage_problems(policy, now_, weeks, _overrides())
         if as_json:
             print_json([p.model_dump(mode="json") for p in problems])
         elif problems:
@@ -227,23 +209,21 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Pages per responder, acknowledgement times, off-hours pages, unanswered escalations, tier load."""
-        from activities.oncall import fetch_incident_records
-        from domain.oncall.report import WeekError, build_report, render_report, week_of, week_window
+        from domain.oncall.report import WeekError, parse_week, render_report, week_of
         from service.temporal import connect
 
         policy = _policy()
         zone = policy.oncall.rotation.timezone
         chosen = week or week_of(datetime.now(UTC), zone)
         try:
-            start, end = week_window(chosen, zone)
+            parse_week(chosen)
         except WeekError as exc:
             fail(f"--week: {exc}", 2)
 
         async def body():
-            client = await connect()
-            return await fetch_incident_records(client, start, end)
+            return await oncall_service.oncall_report(await connect(), policy, chosen)
 
-        result = build_report(policy, run(body), chosen)
+        result = run(body)
         if as_json:
             print_json(result.model_dump(mode="json"))
         else:

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from adapters.policy_files import INCIDENT_FILE, ONCALL_FILE, PolicyError, load_policy
-from domain.policy.model import IncidentPolicy, OnCallPolicy
+from domain.policy.incident_policy import IncidentPolicy
+from domain.policy.oncall_policy import OnCallPolicy
 from settings import get_settings
 
 SCHEMAS = {INCIDENT_FILE: IncidentPolicy, ONCALL_FILE: OnCallPolicy}

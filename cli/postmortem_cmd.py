@@ -1,5 +1,5 @@
-"""`incident postmortem show|edit|publish`: the draft lives in `<data dir>/postmortems/<id>.md` and in the
-ledger; publishing goes through the PostmortemWorkflow, which records it and closes the incident."""
+"""`incident postmortem show|edit|publish`: parses, edits and renders; reading and publishing are
+service/postmortems.py (docs/learning-loop.md)."""
 
 import os
 import shlex
@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import fail, print_json, run
 from cli.learning_common import incident_key, ledger
 from domain.common.text import terminal_text
+from service.postmortems import postmortem, publish_postmortem, save_draft
 from service.temporal import connect
-from workflows.postmortem import PostmortemWorkflow, Publish, postmortem_workflow_id
 
 Id = Annotated[str, typer.Argument(help="Incident id")]
 
@@ -52,7 +50,7 @@ def register(app: typer.Typer) -> None:
         code = subprocess.call([*shlex.split(editor), str(path)])
         if code != 0:
             fail(f"{editor} exited with {code}; the draft on disk is unchanged in the ledger")
-        ledger().update_draft(key, path.read_text(encoding="utf-8"))
+        save_draft(ledger(), key, path.read_text(encoding="utf-8"))
         print(f"{key}: draft saved ({path})")
 
     @group.command("publish")
@@ -67,20 +65,7 @@ def register(app: typer.Typer) -> None:
             fail("--by must not be empty", 2)
 
         async def body():
-            client = await connect()
-            handle = client.get_workflow_handle_for(PostmortemWorkflow.run, postmortem_workflow_id(key))
-            try:
-                description = await handle.describe()
-            except RPCError as exc:
-                if exc.status == RPCStatusCode.NOT_FOUND:
-                    fail(f"no postmortem for incident {key!r}: is it resolved, and does its severity require one?")
-                raise
-            if description.status != WorkflowExecutionStatus.RUNNING:
-                record = ledger().postmortem(key)
-                who = f" by {terminal_text(record.published_by)}" if record and record.published_by else ""
-                fail(f"the postmortem of {key} is already published{who}")
-            return await handle.execute_update(PostmortemWorkflow.publish, Publish(by=by.strip(),
-                                                                                   root_cause=root_cause))
+            return await publish_postmortem(await connect(), ledger, key, by.strip(), root_cause)
 
         record = run(body)
         when = "on time" if record.on_time(record.published_at) else "after the deadline"
@@ -88,7 +73,4 @@ def register(app: typer.Typer) -> None:
 
 
 def _record(key: str):
-    record = ledger().postmortem(key)
-    if record is None:
-        fail(f"no postmortem for incident {key!r} yet (it is drafted when a Sev0–Sev2 incident resolves)")
-    return record
+    return postmortem(ledger(), key)

@@ -20,8 +20,7 @@ def register(app: typer.Typer) -> None:
         = None,
     ) -> None:
         """The incident review: metrics against targets, postmortems, action items, compliance, chart."""
-        from adapters.report_files import write_report
-        from domain.learning.reports import parse_period
+        from service.reports import review_period, write_review
         from settings import get_settings
 
         if kind not in ("weekly", "monthly"):
@@ -30,10 +29,10 @@ def register(app: typer.Typer) -> None:
         policy_ = policy()
         now = datetime.now(UTC)
         try:
-            chosen = parse_period(kind_, period, policy_.incident.timezone, now)
+            chosen = review_period(policy_, kind_, period, now)
         except ValueError as exc:
             fail(str(exc), 2)
-        written = write_report(ledger(), policy_, chosen, out or get_settings().data_dir / "reports", now)
+        written = write_review(ledger(), policy_, chosen, out or get_settings().data_dir / "reports", now)
         if as_json:
             print_json({"markdown_path": written.markdown_path, "chart_path": written.chart_path,
                         **written.report.model_dump(mode="json")})

@@ -2,7 +2,6 @@
 alerts are not the operator's own text: what they hold is printed through `terminal_text` (no escapes)."""
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,12 +9,14 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from adapters.runbook_files import load_runbooks
 from cli.common import fail, print_json
 from domain.common.text import terminal_text
 from domain.incident import decisions as d
 from domain.runbooks.catalog import RunbookSet
-from domain.runbooks.runbook import Runbook, RunbookError, RunbookPlan, resolve_plan, runbook_json_schema
+from domain.runbooks.inputs import RunbookError
+from domain.runbooks.plan import RunbookPlan
+from domain.runbooks.schema import Runbook, runbook_json_schema
+from service.runbooks import dry_run_alerts, dry_run_incident, dry_run_plan, runbook_catalog
 from settings import get_settings
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
@@ -28,7 +29,7 @@ def _directory(directory: Path | None) -> Path:
 
 
 def _load_ok(directory: Path) -> RunbookSet:
-    found = load_runbooks(directory)
+    found = runbook_catalog(directory)
     if found.problems:
         for line in found.problems:
             print(terminal_text(line))
@@ -54,23 +55,12 @@ def read_alert_file(path: Path) -> list[dict]:
 
 
 def incident_for_alerts(alerts: list[dict], service: str | None):
-    """The incident the gateway would open for these alerts (severity via the policy), for a dry run."""
-    from adapters.policy_files import load_policy
-    from domain.incident.lifecycle import new_incident
-    from domain.incident.state import Alert, IncidentStart
-
+    """The incident the gateway would open for these alerts, for a dry run."""
     try:
-        parsed = [Alert(fingerprint=a.get("fingerprint") or f"dry-run-{i}", status=a.get("status", "firing"),
-                        labels=a.get("labels") or {}, annotations=a.get("annotations") or {})
-                  for i, a in enumerate(alerts)]
+        parsed = dry_run_alerts(alerts)
     except ValidationError as exc:
         fail(f"alert file: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2)
-    first = parsed[0].labels
-    start = IncidentStart(
-        id="dry-run", title=first.get("alertname", "dry run"), service=service or first.get("service", "unknown"),
-        declared_by="dry-run", source="alertmanager", alerts=parsed,
-    )
-    return new_incident(load_policy(get_settings().policy_dir), start, datetime.now(UTC))
+    return dry_run_incident(parsed, service, get_settings().policy_dir)
 
 
 def render_plan(plan: RunbookPlan) -> str:
@@ -106,7 +96,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """The runbooks, what they match and their steps (✋ = waits for approval)."""
-        found = load_runbooks(_directory(directory))
+        found = runbook_catalog(_directory(directory))
         if as_json:
             print_json([r.model_dump(mode="json", by_alias=True) for r in found.runbooks])
         else:
@@ -142,7 +132,7 @@ def register(app: typer.Typer) -> None:
         item, where = _find_runbook(name, directory)
         state = incident_for_alerts(read_alert_file(alert), service)
         try:
-            plan = resolve_plan(item, state, str(where))
+            plan = dry_run_plan(item, state, str(where))
         except RunbookError as exc:
             for problem in exc.problems:
                 print(terminal_text(f"refused: {problem}"))
@@ -150,7 +140,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(plan.model_dump(mode="json"))
         else:
-            from domain.runbooks.runbook import matches
+            from domain.runbooks.inputs import matches
 
             if not matches(item, state):
                 print(terminal_text(f"note: runbook {item.name} would not start by itself for this alert "

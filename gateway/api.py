@@ -5,18 +5,23 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from domain.incident.decisions import DecisionResult, OutsideDecision
 from domain.incident.state import IncidentStart
 from gateway.context import Gateway, gateway_of
 from gateway.payloads import DeclaredIncident, DeclareRequest
 from gateway.temporal import RPC_TIMEOUT, unavailable_as
-from service.errors import ServiceError
-from service.incidents import declare_incident, fetch_incidents, fetch_state, new_incident_id, state_json, summary
-from service.temporal import incident_handle, workflow_id
-from workflows.incident import IncidentWorkflow
+from service import decisions
+from service.errors import (
+    DecisionPending,
+    DecisionRefused,
+    IncidentClosed,
+    IncidentNotFound,
+    IncidentNotRunning,
+    ServiceError,
+)
+from service.incidents import declare_incident, fetch_incidents, new_incident_id, read_incident, state_json, summary
+from service.temporal import workflow_id
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
@@ -26,15 +31,6 @@ REFUSALS = {
     404: {"description": "No such incident"},
     503: {"description": "Temporal unreachable"},
 }
-
-
-async def _handle(gateway: Gateway, incident: str):
-    client = await gateway.temporal.client()
-    try:
-        with unavailable_as(gateway.temporal):
-            return await incident_handle(client, incident)
-    except ServiceError as exc:
-        raise HTTPException(404, str(exc)) from None
 
 
 @router.post("/incidents", status_code=201, response_model=DeclaredIncident, responses=REFUSALS,
@@ -65,12 +61,14 @@ async def list_incidents(
 @router.get("/incidents/{incident}", responses=REFUSALS,
             summary="One incident (same JSON as `incident show --json`); `failing` as in the list")
 async def show(incident: str, gateway: GatewayDep) -> dict:
-    handle = await _handle(gateway, incident)
+    client = await gateway.temporal.client()
     try:
         with unavailable_as(gateway.temporal):
-            state = await fetch_state(handle, await gateway.temporal.client())
+            state = await read_incident(client, incident)
         # state_json reads the policy and the ledger (the compliance score): off the event loop
         return await asyncio.to_thread(state_json, state, gateway.settings)
+    except IncidentNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
     except ServiceError as exc:  # still starting
         raise HTTPException(409, str(exc)) from None
 
@@ -80,25 +78,19 @@ async def show(incident: str, gateway: GatewayDep) -> dict:
                         422: {"description": "Not a valid decision; `detail` names the field"}},
              summary="Apply a decision (a Temporal update with a validator)")
 async def decide(incident: str, decision: OutsideDecision, gateway: GatewayDep) -> DecisionResult:
-    handle = await _handle(gateway, incident)
-    with unavailable_as(gateway.temporal):
-        description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
-    if description.status != WorkflowExecutionStatus.RUNNING:
-        raise HTTPException(409, f"incident {incident} is closed ({description.status.name.lower()})")
-
-    async def update() -> DecisionResult:
-        with unavailable_as(gateway.temporal):
-            return await handle.execute_update(IncidentWorkflow.decide, decision)
-
+    client = await gateway.temporal.client()
     try:
-        return await asyncio.wait_for(update(), timeout=UPDATE_TIMEOUT_SECONDS)
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        raise HTTPException(409, f"rejected: {getattr(cause, 'message', None) or cause or exc}") from None
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(409, f"incident {incident} is closed") from None
-        raise
-    except TimeoutError:
+        with unavailable_as(gateway.temporal):
+            return await decisions.decide(client, incident, decision, timeout=UPDATE_TIMEOUT_SECONDS,
+                                          rpc_timeout=RPC_TIMEOUT)
+    except IncidentNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except IncidentClosed as exc:
+        raise HTTPException(409, f"incident {incident} is closed ({exc.status})") from None
+    except IncidentNotRunning:
+        raise HTTPException(409, f"incident {incident} is closed") from None
+    except DecisionRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    except DecisionPending:
         raise HTTPException(504, f"no answer from the incident's worker within {UPDATE_TIMEOUT_SECONDS:.0f}s; "
                                  f"the decision may still apply — check GET /api/incidents/{incident}") from None

@@ -6,12 +6,13 @@ import logging
 from fastapi import Request
 
 from adapters.policy_files import PolicyError, policy_snapshot
-from adapters.stores.ledger import default_url
+from adapters.stores.ledger_engine import default_url
+from adapters.stores.outbox import outbox_url
 from domain.policy.model import Policy
 from gateway.dispatcher import LEASE
 from gateway.intake import AlertIntake
 from gateway.metrics import Metrics
-from gateway.outbox import OutboxStore, outbox_url
+from gateway.outbox import OutboxStore
 from gateway.temporal import TemporalConnection
 from observability import tracing
 from settings import Settings

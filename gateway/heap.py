@@ -2,8 +2,7 @@
 
 A full (generation 2) collection walks every tracked object. The gateway's heap after start-up — FastAPI,
 pydantic schemas, the Temporal SDK, SQLAlchemy — is a few hundred thousand objects that live as long as the
-process, and walking them took 100–250 ms on 2 shared cores: one such pause in the middle of a storm held up
-every webhook in flight (measured with the gateway's own request histogram and an event-loop lag probe).
+process; one such walk in the middle of a storm holds up every webhook in flight (docs/performance.md).
 `gc.freeze()` moves them to the permanent generation once, so later collections only walk what requests
 created. Only for the `incident gateway` process: a process that creates apps over and over (the tests)
 would keep the garbage of every earlier one."""

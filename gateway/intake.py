@@ -4,7 +4,7 @@ A notification is accepted once it is durably queued (`gateway.outbox`); the dis
 (`gateway.dispatcher`), and the answer waits for that at most `INCIDENTFLOW_GATEWAY_ANSWER_WITHIN_MS`: in time,
 it says what Temporal did; too late, it says "queued" with the incident the row is expected to reach. While
 Temporal is known to be unreachable nothing is queued (503, `gateway.reachability`); a delivery that fails
-while its request still waits is withdrawn and the error answered, as before the outbox.
+while its request still waits is withdrawn and the error answered, as a direct call would be.
 
 Incident ids and runs: an alert group's incidents are `am-<hash>`, `am-<hash>-2`, `am-<hash>-3`, … — one
 workflow id per incident (`incident-<id>`), so `incident show ID` and `GET /api/incidents/ID` find every
@@ -144,10 +144,9 @@ class AlertIntake:
         asked_again = 0  # the generation whose start met a workflow completing under it
         while generation <= MAX_GENERATIONS:
             incident_id = generation_id(group.key, generation)
-            # Temporal reads the start input only to start a workflow that does not exist yet. For the incident
-            # this gateway last reached (running then) it very likely exists: the start goes without the policy
-            # snapshot and the UI texts (an ~10 KB payload and ~1 ms of CPU per delivery under a storm). Should it
-            # have vanished after all (deleted by hand), the new incident loads its policy itself.
+            # Temporal reads the start input only to start a workflow that does not exist yet: for the incident
+            # this gateway last reached (running then) the policy snapshot and UI texts stay home
+            # (docs/performance.md). Should it have vanished (deleted by hand), the new incident loads its policy.
             known = self._generation.get(group.key) == generation
             start = group.start(incident_id, None if known else self.policy())
             try:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from domain.common.limits import Actor, Impact, ServiceName, Title
+from domain.common.models import Strict
 from domain.incident.severity import Severity
 
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
@@ -21,10 +22,6 @@ AlertStatus = Literal["firing", "resolved"]
 
 class Tolerant(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # ── Alertmanager (webhook payload version 4) ─────────────────────────────────────────────────────────

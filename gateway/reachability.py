@@ -3,8 +3,8 @@ unreachable a webhook is answered 503 and nothing is queued, so the sender keeps
 R2).
 
 Every successful Temporal call counts as a sign of life. A webhook arriving after a quiet second first asks the
-frontend `GetSystemInfo` without retries (under a millisecond either way on a dead port — the SDK's own
-retries would take ~10 s to give up on a start or a signal); a failed probe marks Temporal unreachable until a
+frontend `GetSystemInfo` without retries (the SDK's own retries would take ~10 s to give up on a start or a
+signal); a failed probe marks Temporal unreachable until a
 later probe or delivery succeeds. While marked, webhooks are refused at once and start at most one probe a
 second, and a failed delivery starts one too. A frontend that answers but is slow to persist is not
 "unreachable": its deliveries just take longer, and the outbox waits for them."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite uses beyond Python: headless Chromium + fonts to render the status page,
 # Tesseract OCR (with Korean) to read the screenshot back, and the real Alertmanager (prometheus-alertmanager:
-# `prometheus-alertmanager` and `amtool`) that tests/e2e/test_alertmanager_real.py points at the gateway.
+# `prometheus-alertmanager` and `amtool`) that tests/e2e/alertmanager/ points at the gateway.
 # Installed from Debian when missing (needs root); elsewhere it says what to install and the tests that need
 # them explain themselves.
 set -u

@@ -4,7 +4,8 @@ give it: read with the policy and the incident's postmortem from the ledger."""
 from datetime import UTC, datetime
 
 from adapters.policy_files import PolicyError, load_policy
-from adapters.stores.ledger import default_url, open_ledger
+from adapters.stores.ledger import open_ledger
+from adapters.stores.ledger_engine import default_url
 from domain.learning.compliance import compliance
 from settings import get_settings
 

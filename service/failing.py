@@ -19,8 +19,8 @@ from domain.incident.state import IncidentStart, IncidentState
 
 log = logging.getLogger(__name__)
 
-# Two failed or timed-out workflow tasks in a row: the threshold of Temporal's own "Task Failures" view
-# (docs.temporal.io/web-ui, TemporalReportedProblems). One alone is a worker that died mid-task (R1).
+# Two failed or timed-out workflow tasks in a row, as Temporal's own "Task Failures" view counts (one alone is a
+# worker that died mid-task): docs/reliability.md, "Watchdog".
 FAILING_AFTER = 2
 # Set by the server on such workflows when `system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute`
 # is on (Temporal Cloud: by default; self-hosted and the dev server: dynamic config), cleared at the next success.

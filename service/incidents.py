@@ -1,5 +1,5 @@
-"""Incidents as every client sees them: declare one, send it a decision, read one, list them, and the JSON of
-`incident show --json` / `GET /api/incidents/ID` (one shape for both)."""
+"""Incidents as every client sees them: declare one, read one, list them, and the JSON of `incident show --json`
+/ `GET /api/incidents/ID` (one shape for both). Decisions: service/decisions.py."""
 
 import re
 import secrets
@@ -8,7 +8,6 @@ from datetime import datetime
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
-from domain.incident import decisions as d
 from domain.incident.state import IncidentStart, IncidentState
 from service.compliance import compliance_json
 from service.errors import ServiceError
@@ -36,15 +35,6 @@ async def declare_incident(client: Client, start: IncidentStart, task_queue: str
     return start.id
 
 
-async def decide(client: Client, incident: str, decision: d.Decision) -> d.DecisionResult:
-    """A decision as a Temporal update: the validator's refusal comes back as WorkflowUpdateFailedError."""
-    handle = await incident_handle(client, incident)
-    description = await handle.describe()
-    if description.status != WorkflowExecutionStatus.RUNNING:
-        raise ServiceError(f"incident {incident_id(handle.id)} is closed ({description.status.name.lower()})")
-    return await handle.execute_update(IncidentWorkflow.decide, decision)
-
-
 async def fetch_state(handle: WorkflowHandle, client: Client) -> Entry:
     description = await handle.describe()
     if description.status == WorkflowExecutionStatus.COMPLETED:
@@ -58,6 +48,11 @@ async def fetch_state(handle: WorkflowHandle, client: Client) -> Entry:
     if state is None:
         raise ServiceError(f"incident {incident_id(handle.id)} is still starting; try again in a moment")
     return state
+
+
+async def read_incident(client: Client, incident: str) -> Entry:
+    """One incident by id: IncidentNotFound when there is none, ServiceError while it is still starting."""
+    return await fetch_state(await incident_handle(client, incident), client)
 
 
 async def fetch_incidents(client: Client, open_only: bool) -> list[Entry]:

@@ -22,7 +22,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from domain.policy.model import WEEKDAYS, Policy
+from domain.policy.model import Policy
+from domain.policy.oncall_policy import WEEKDAYS
 from workflows.handover import HANDOVER_WORKFLOW_ID, HandoverRequest, HandoverWorkflow
 from workflows.oncall_report import REPORT_WORKFLOW_ID, OnCallReportWorkflow, ReportRequest
 from workflows.review import MONTHLY_REVIEW_WORKFLOW_ID, WEEKLY_REVIEW_WORKFLOW_ID, ReviewJob, ReviewWorkflow

@@ -5,7 +5,7 @@ import asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from service.errors import ServiceError
+from service.errors import IncidentNotFound, ServiceError
 from settings import get_settings
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
@@ -39,6 +39,6 @@ async def incident_handle(client: Client, incident: str) -> WorkflowHandle:
         await handle.describe()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ServiceError(f"no incident {incident!r} (see `incident list --all`)") from None
+            raise IncidentNotFound(f"no incident {incident!r} (see `incident list --all`)") from None
         raise
     return handle

@@ -22,13 +22,12 @@ from workflows.watchdog import WatchdogPage, WatchdogPageWorkflow
 
 log = logging.getLogger("incidentflow.watchdog")
 
-# Every 30 s: one visibility query for what Temporal reports failing, plus a describe of each incident found
-# failing before. Every 4th sweep (2 min) also describes every running incident of the queue, for servers
-# that do not set TemporalReportedProblems (its dynamic config is off by default when self-hosted).
+# A cheap sweep often, a full one now and then for servers that do not set TemporalReportedProblems:
+# docs/reliability.md, "Watchdog" (detection and cadence).
 INTERVAL = timedelta(seconds=30)
 FULL_SWEEP_EVERY = 4
-# A worker killed mid-task costs a timed-out task or two and is caught up within seconds (R1): page only for a
-# failure that has lasted this long and was seen by two sweeps in a row. Sev1's first escalation is at 5 min.
+# Page only for a failure that lasted this long and two sweeps saw (a killed worker recovers sooner), still
+# before a Sev1's first escalation: docs/reliability.md, "Watchdog".
 PAGE_AFTER = timedelta(seconds=60)
 AT_ONCE = 10
 RPC_TIMEOUT = timedelta(seconds=5)

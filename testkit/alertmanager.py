@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ import pytest
 import yaml
 
 from testkit.environment import free_port
+from testkit.polling import wait_until_sync
 
 ALERTMANAGER = "prometheus-alertmanager"
 AMTOOL = "amtool"
@@ -115,18 +115,18 @@ class RealAlertmanager:
                    f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=", "--log.level=debug"]
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Alertmanager exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Alertmanager not ready after {timeout:.0f}s:\n{self.log()}")
-            time.sleep(0.1)
+        try:
+            wait_until_sync(self._ready, "Alertmanager to be ready", timeout, interval=0.1)
+        except AssertionError as error:
+            raise AssertionError(f"{error}:\n{self.log()}") from None
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"Alertmanager exited with {self.process.returncode}:\n{self.log()}")
+        try:
+            return httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -1,7 +1,6 @@
 """Communications test support: a worker whose channels are built from settings pointing at the fake Slack
-and PagerDuty servers, signed Slack requests, and polling helpers."""
+and PagerDuty servers, signed Slack requests, and reading the incident back."""
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -75,17 +74,3 @@ def command_body(text: str, user: str, channel_name: str) -> str:
 async def snapshot(client, incident_id: str):
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
     return await query_snapshot(handle)
-
-
-async def eventually(check, what: str, timeout: float = 20.0):
-    """Poll `check` (sync or async) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)

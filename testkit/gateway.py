@@ -1,29 +1,30 @@
-"""The real gateway app served by uvicorn in a thread on a free loopback port, and example payloads."""
+"""The real gateway app served by uvicorn in a thread on a free loopback port, example payloads, and what a test
+reads back afterwards (the incident's state, its pages, whether a workflow exists)."""
 
-import asyncio
 import copy
 import json
 import tempfile
-import threading
-import time
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
+from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.stores.ledger_schema import gateway_outbox
+from adapters.stores.outbox import outbox_url
 from gateway.app import create_app
-from gateway.outbox import outbox_url
+from gateway.mapping import incident_key
 from settings import Settings
-from testkit.environment import free_port
+from testkit.fakes.server import ServedApp
 from testkit.helpers import running_worker
+from testkit.polling import wait_until
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOKEN = "test-token-1"
 ROTATED_TOKEN = "test-token-2"
+GRAFANA_SECRET = "grafana-hmac-secret"
 # Most tests assert what Temporal did (`started`, `ignored`), so by default the answer waits for the delivery;
 # tests of the outbox itself pass their own INCIDENTFLOW_GATEWAY_ANSWER_WITHIN_MS.
 FULL_ANSWER_MS = 60_000
@@ -34,23 +35,14 @@ class ServedGateway:
         self.settings = settings
         self.app = create_app(settings)
         self.app.state.gateway.temporal.interceptors.extend(interceptors)  # before its client connects
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.served = ServedApp(self.app, lifespan="on")
+        self.port, self.url = self.served.port, self.served.url
 
     def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("gateway did not start")
-            time.sleep(0.02)
+        self.served.__enter__()
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.served.__exit__(None, None, None)
 
     def http(self, token: str | None = TOKEN) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -121,25 +113,6 @@ def alertmanager_group(group_key: str, status: str = "firing", fingerprints=("a1
     return payload
 
 
-@contextmanager
-def private_dev_server(data_dir: Path):
-    """A Temporal dev server of our own: listing incidents queries every running one, and incidents other
-    test modules leave behind without a worker would make those queries wait."""
-    import subprocess
-
-    from cli.dev import dev_server_command, wait_for_temporal
-
-    port, ui_port = free_port(), free_port()
-    with open(data_dir / "temporal.log", "wb") as log:
-        process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_temporal(port, 60, process)
-            yield f"127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
 @asynccontextmanager
 async def alert_stack(time_env, task_queue: str, recorder):
     """A worker and the gateway on the time-skipping server: alerts in over HTTP, pages out to `recorder`."""
@@ -151,23 +124,36 @@ async def alert_stack(time_env, task_queue: str, recorder):
 async def state_of(client, incident_id: str):
     """The incident's state once its workflow has one (it starts moments after the webhook answered)."""
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
-    for _ in range(200):
-        state = await handle.query(IncidentWorkflow.snapshot)
-        if state is not None:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{incident_id} never started")
+    return await wait_until(lambda: handle.query(IncidentWorkflow.snapshot), f"{incident_id} to start", timeout=10)
 
 
-async def wait_until(predicate, what: str, timeout: float = 20.0):
-    """Poll `predicate()` (sync or async) until it returns something truthy; fail naming `what`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+async def state_with_alerts(client, incident_id: str, count: int):
+    """The incident's state once it holds `count` alerts; None before."""
+    state = await state_of(client, incident_id)
+    return state if len(state.alerts) == count else None
+
+
+def primary_pages(recorder, incident_id: str) -> list[dict]:
+    return [p for p in recorder.pages() if p["incident_id"] == incident_id and p["tier"] == "primary"]
+
+
+async def exists(client, incident_id: str) -> bool:
+    """Whether the incident's workflow exists (running or not)."""
+    try:
+        await client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_id).describe()
+        return True
+    except RPCError as exc:
+        assert exc.status == RPCStatusCode.NOT_FOUND
+        return False
+
+
+async def assert_no_workflow(client, source: str, raw_key: str) -> None:
+    """A refused request must leave no workflow behind: none exists for the key it carried."""
+    assert not await exists(client, incident_key(source, raw_key)), f"a workflow exists for {source} {raw_key!r}"
+
+
+async def post_raw(gateway: ServedGateway, path: str, body: bytes, headers: dict | None = None,
+                   token: str | None = TOKEN) -> httpx.Response:
+    """POST `body` exactly as given (a JSON content type unless `headers` say otherwise)."""
+    async with gateway.http(token) as http:
+        return await http.post(path, content=body, headers={"Content-Type": "application/json", **(headers or {})})

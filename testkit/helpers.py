@@ -1,10 +1,9 @@
-"""Shared test helpers: run a worker, start an incident, read what was paged, run the CLI."""
+"""Shared test helpers: run a worker, start an incident, read when it paged, run the CLI."""
 
 import asyncio
 import os
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -43,25 +42,16 @@ def offsets(pages: list, since: datetime) -> list[tuple[str, int]]:
     return [(p.tier.value, round((p.at - since).total_seconds())) for p in pages]
 
 
-def wait_for(predicate, timeout: float, what: str):
-    """Poll `predicate` (real time) until it returns something truthy; fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+def incident(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The `incident` command as a user types it, with `env` as its environment; by default it must succeed."""
+    result = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True,
+                            timeout=60)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
 
 
 async def cli(dev_server: str, *args: str) -> str:
     """The `incident` command in a thread: the worker in this event loop must keep answering its queries."""
-    return await asyncio.to_thread(_cli, dev_server, *args)
-
-
-def _cli(dev_server: str, *args: str) -> str:
     env = {**os.environ, "TEMPORAL_ADDRESS": dev_server}
-    result = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return (await asyncio.to_thread(incident, env, *args)).stdout

@@ -18,6 +18,7 @@ Recurrence: B (alert GameServerDown on game-servers), C (root-cause deploy) → 
 
 from datetime import UTC, datetime, timedelta
 
+from domain.incident import decision_rules
 from domain.incident import decisions as d
 from domain.incident.lifecycle import new_incident
 from domain.incident.records import IncidentRecord
@@ -37,11 +38,11 @@ def _incident(policy, id_, severity, service, started, detect, ack=None, resolve
     detected = started + detect
     state = new_incident(policy, start, detected)
     if ic_at is not None:
-        d.apply(state, d.AssignRole(role="ic", to="jiyoung", by="jiyoung"), detected + ic_at)
+        decision_rules.apply(state, d.AssignRole(role="ic", to="jiyoung", by="jiyoung"), detected + ic_at)
     if ack is not None:
-        d.apply(state, d.Acknowledge(by="jiyoung"), detected + ack)
+        decision_rules.apply(state, d.Acknowledge(by="jiyoung"), detected + ack)
     if resolve is not None:
-        d.apply(state, d.Resolve(by="jiyoung"), detected + resolve)
+        decision_rules.apply(state, d.Resolve(by="jiyoung"), detected + resolve)
     return state
 
 

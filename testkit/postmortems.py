@@ -1,7 +1,7 @@
 """Reaching an incident's postmortem from a test or a benchmark: wait for the phase, then for the draft."""
 
 from domain.incident.phases import Phase
-from testkit.gateway import wait_until
+from testkit.polling import wait_until
 from workflows.incident import IncidentWorkflow
 from workflows.postmortem import PostmortemWorkflow, postmortem_workflow_id
 

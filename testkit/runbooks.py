@@ -1,7 +1,6 @@
 """Runbook test support: the fake game-ops admin API and fake Prometheus served on loopback, a worker
 whose remediation executors point at them, and incidents opened by an alert."""
 
-import asyncio
 import contextlib
 import uuid
 from contextlib import asynccontextmanager, contextmanager
@@ -13,14 +12,14 @@ from activities.remediation import RemediationActivities
 from cli.fake_gameops import FakePrometheus, GameOps, create_admin_api, create_prometheus_api
 from domain.incident.state import Alert, IncidentStart, IncidentState
 from service.incident_reader import query_snapshot
+from testkit.environment import POLICY_DIR, PROJECT
 from testkit.fakes.server import ServedApp
+from testkit.polling import wait_until
 from worker import build_worker
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
-PROJECT = Path(__file__).resolve().parent.parent
 LATENCY = {"alertname": "ApiHighLatency", "service": "game-api", "severity": "warning"}
 RUNBOOK_DIR = PROJECT / "runbooks"
-POLICY_DIR = PROJECT / "policies"
 
 
 class Fakes:
@@ -82,17 +81,20 @@ async def open_alert_incident(client: Client, task_queue: str, labels: dict[str,
     return handle
 
 
-async def wait_for(handle: WorkflowHandle, predicate, what: str, timeout: float = 90) -> IncidentState:
-    """Poll the incident's state (real time) until `predicate(state)` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    state = None
-    while asyncio.get_running_loop().time() < deadline:
+async def wait_for_state(handle: WorkflowHandle, predicate, what: str, timeout: float = 90) -> IncidentState:
+    """The incident's state once `predicate(state)` holds; failing, the timeline says how far it got."""
+    seen: list[IncidentState] = []
+
+    async def holds() -> IncidentState | None:
         state = await query_snapshot(handle)
-        if state is not None and predicate(state):
-            return state
-        await asyncio.sleep(0.1)
-    texts = "\n".join(f"  {e.kind}: {e.text}" for e in (state.timeline if state else []))
-    raise AssertionError(f"timed out waiting for {what}; timeline:\n{texts}")
+        seen[:] = [state] if state is not None else []
+        return state if state is not None and predicate(state) else None
+
+    try:
+        return await wait_until(holds, what, timeout, interval=0.1)
+    except AssertionError as error:
+        texts = "\n".join(f"  {e.kind}: {e.text}" for e in (seen[0].timeline if seen else []))
+        raise AssertionError(f"{error}; timeline:\n{texts}") from None
 
 
 def runbook_texts(state: IncidentState) -> list[str]:

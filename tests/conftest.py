@@ -13,7 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.channels import RecordingChannel
 from adapters.policy_files import load_policy
-from testkit.environment import POLICY_DIR, free_port, register_search_attributes, venv_binary
+from testkit.environment import POLICY_DIR, register_search_attributes, venv_binary
+from testkit.processes import DevServer
 
 # Ledger fixtures (`ledger_url`, `ledger`: SQLite and PostgreSQL) for every test module.
 pytest_plugins = ["testkit.ledger"]
@@ -48,24 +49,22 @@ def task_queue():
 
 
 @pytest.fixture(scope="session")
-def dev_server(tmp_path_factory):
-    """A real Temporal dev server (the one `incident dev` runs, same flags) on a free port.
-    Yields its address, e.g. 127.0.0.1:41234. Needed for list/visibility, schedules and kill -9 tests."""
-    import subprocess
+def shared_dev_server(tmp_path_factory):
+    with DevServer(tmp_path_factory.mktemp("temporal")) as server:
+        yield server.address
 
-    from cli.dev import dev_server_command, wait_for_temporal
 
-    data_dir = tmp_path_factory.mktemp("temporal")
-    port, ui_port = free_port(), free_port()
-    log = open(data_dir / "temporal.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_temporal(port, 60, process)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+@pytest.fixture(scope="module")
+def dev_server(request, tmp_path_factory):
+    """A real Temporal dev server (the one `incident dev` runs, same flags) on a free port; its address, e.g.
+    127.0.0.1:41234. Needed for list/visibility, schedules and kill -9 tests. One per session; a module marked
+    `own_dev_server` gets its own: listing incidents queries every running one, and incidents other modules
+    leave behind without a worker would make those queries wait."""
+    if request.node.get_closest_marker("own_dev_server") is None:
+        yield request.getfixturevalue("shared_dev_server")
+        return
+    with DevServer(tmp_path_factory.mktemp("own-temporal")) as server:
+        yield server.address
 
 
 @pytest.fixture

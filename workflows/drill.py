@@ -4,7 +4,7 @@ incident when the scenario's time is up and returns the scorecard.
 
 Instant drills run on the time-skipping test server (a 48-hour scenario takes seconds); live drills run on
 the real stack with `speed` N: injections come N times sooner and the incident's policy clocks are divided
-by N (see domain.drills.drill.compress_policy); with `autoplay_decisions` off, people make the decisions.
+by N (see domain.drills.compression.compress_policy); with `autoplay_decisions` off, people make the decisions.
 """
 
 import contextlib
@@ -15,8 +15,10 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.policy_loader import load_policy_snapshot
-    from domain.drills import drill
-    from domain.drills.drill import DrillProgress, DrillRequest, Scorecard
+    from domain.drills import playback
+    from domain.drills.playback import DrillProgress, DrillRequest
+    from domain.drills.scorecard import Scorecard
+    from domain.drills.scoring import scorecard
     from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
     from workflows.options import LOCAL_READ
 
@@ -35,12 +37,12 @@ class DrillWorkflow:
         scenario = request.scenario
         started = workflow.now()
         self._started = started
-        start = drill.incident_start(scenario, request.incident_id, request.policy_dir, request.speed)
+        start = playback.incident_start(scenario, request.incident_id, request.policy_dir, request.speed)
         child = await workflow.start_child_workflow(
             IncidentWorkflow.run, start, id=WORKFLOW_ID_PREFIX + request.incident_id,
             static_summary=f"DRILL {scenario.name}"[:200],
         )
-        alerts = drill.initial_alerts(scenario)
+        alerts = playback.initial_alerts(scenario)
         for event in scenario.ordered_events():
             if not await self._sleep_until(started + event.at / request.speed, child):
                 break
@@ -49,7 +51,7 @@ class DrillWorkflow:
                 if request.autoplay_decisions:
                     await child.signal(IncidentWorkflow.submit, event.decision)
             else:
-                await child.signal(IncidentWorkflow.alerts, drill.apply_alert_event(alerts, event, workflow.now()))
+                await child.signal(IncidentWorkflow.alerts, playback.apply_alert_event(alerts, event, workflow.now()))
         if await self._sleep_until(started + scenario.length / request.speed, child):
             with contextlib.suppress(ApplicationError):
                 await child.signal(IncidentWorkflow.end_drill)
@@ -58,8 +60,8 @@ class DrillWorkflow:
         if scenario.roster:
             policy = policy.with_roster(scenario.roster)
         tolerance = timedelta(seconds=2 * request.speed) if request.live else None
-        return drill.scorecard(scenario, state, started, policy, speed=request.speed,
-                               mode="live" if request.live else "instant", tolerance=tolerance)
+        return scorecard(scenario, state, started, policy, speed=request.speed,
+                         mode="live" if request.live else "instant", tolerance=tolerance)
 
     async def _sleep_until(self, when, child) -> bool:
         """Sleep until `when`; False when the incident ended first (people closed it in a live drill)."""

@@ -14,9 +14,10 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.learning import DraftRequest, LedgerActivities, PostmortemUpdate, PublishRequest
     from activities.notify import NotificationActivities
+    from domain.common.limits import Actor
     from domain.comms.messages import local_time
     from domain.comms.notifications import Notification
-    from domain.incident.decisions import Actor, PublishPostmortem
+    from domain.incident.decisions import PublishPostmortem
     from domain.incident.records import PostmortemRecord
     from domain.incident.state import IncidentState
     from domain.learning import postmortem as pm

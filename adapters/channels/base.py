@@ -1,7 +1,7 @@
 from typing import Protocol
 
 from domain.comms.notifications import Notification, PageRequest
-from domain.policy.model import Person
+from domain.policy.oncall_policy import Person
 
 
 class Channel(Protocol):

@@ -5,7 +5,7 @@ import logging
 
 from domain.common.text import terminal_text
 from domain.comms.notifications import Notification, PageRequest
-from domain.policy.model import Person
+from domain.policy.oncall_policy import Person
 
 log = logging.getLogger("incidentflow.console")
 

@@ -13,7 +13,7 @@ from adapters.stores.delivery_log import DeliveryLog
 from domain.comms.notifications import Notification, PageRequest
 from domain.comms.view import IncidentView
 from domain.incident.severity import Severity
-from domain.policy.model import Person
+from domain.policy.oncall_policy import Person
 
 DEFAULT_SOURCE = "default"
 PD_SEVERITY = {Severity.SEV0: "critical", Severity.SEV1: "error", Severity.SEV2: "warning", Severity.SEV3: "info"}

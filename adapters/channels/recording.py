@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from domain.comms.notifications import Notification, PageRequest
-from domain.policy.model import Person
+from domain.policy.oncall_policy import Person
 
 
 class RecordingChannel:

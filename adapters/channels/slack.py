@@ -22,7 +22,7 @@ from adapters.channels.slack_blocks import approval_blocks, header_blocks, heade
 from domain.comms.notifications import Notification, PageRequest
 from domain.comms.view import IncidentView, RoomRequest
 from domain.incident.status import RoomRef
-from domain.policy.model import Person
+from domain.policy.oncall_policy import Person
 
 log = logging.getLogger(__name__)
 HEADER_EVENT = "incidentflow_header"

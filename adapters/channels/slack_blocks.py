@@ -1,6 +1,6 @@
 """Block Kit for the incident header message: declaration (policy template), live status fields and the
 decision buttons; the Approve / Reject buttons of a runbook step waiting for approval. Button `action_id`s are
-the contract with gateway/slack.py; `value` is the incident id (header) or `step_button_value` (a step)."""
+the contract with gateway/slack_buttons.py; `value` is the incident id (header) or `step_button_value` (a step)."""
 
 import json
 from datetime import datetime
@@ -92,7 +92,7 @@ STEP_BUTTONS = {"approve_step": ("Approve", "primary"), "reject_step": ("Reject"
 
 
 def step_button_value(incident_id: str, approval: StepApproval) -> str:
-    """What an Approve / Reject click carries back: which incident, runbook and step (read by gateway/slack.py)."""
+    """What an Approve / Reject click carries back: which incident, runbook and step (gateway/slack_buttons.py)."""
     return json.dumps({"incident": incident_id, "runbook": approval.runbook, "step": approval.step},
                       separators=(",", ":"))
 

@@ -6,8 +6,6 @@ get here."""
 import hashlib
 import itertools
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +14,11 @@ from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from adapters.channels.errors import rate_limited, rejected, unavailable
 from adapters.stores.status_store import StatusStore
+from adapters.stores.statuspage_state import StatuspageState
 from domain.common.limits import clip
 from domain.comms.notifications import Notification, PageRequest
 from domain.comms.view import IncidentView
-from domain.policy.model import Person
+from domain.policy.oncall_policy import Person
 
 METADATA_KEY = "incidentflow"
 PER_PAGE = 100  # unresolved incidents per page (the API's default)
@@ -86,7 +85,7 @@ class StatuspageIoChannel:
         self.api_url = api_url.rstrip("/") + "/"
         self.page_id = page_id
         self.api_key = api_key
-        self.state_file = Path(state_file)
+        self.state = StatuspageState(Path(state_file))
         self.timeout = timeout
 
     async def page(self, request: PageRequest, target: str, person: Person | None) -> None:
@@ -101,25 +100,25 @@ class StatuspageIoChannel:
         incident = {"name": clip(view.title, NAME_MAX), "status": view.public_status,
                     "body": view.updates[-1].message}
         signature = json.dumps({"incident": incident}, sort_keys=True, ensure_ascii=False)
-        known = self._load(view.incident_id)
+        known = self.state.load(view.incident_id)
         if known and known[1] == signature:
             return
         remote_id = known[0] if known else None
-        if known is None or self._in_doubt(view.incident_id):  # a request acted on whose answer was lost?
+        if known is None or self.state.in_doubt(view.incident_id):  # a request acted on whose answer was lost?
             found = await self._find(view.incident_id, remote_id)
             if found is not None:
                 remote_id, ours = found.id, found.ours()
                 if ours is not None and ours.sent == _digest(signature):
-                    self._save(view.incident_id, remote_id, signature)
+                    self.state.save(view.incident_id, remote_id, signature)
                     return
         ours = {METADATA_KEY: {"incident_id": view.incident_id, "sent": _digest(signature)}}
         body = {"incident": {**incident, "metadata": ours}}
-        self._doubt(view.incident_id)  # until its answer is in: the next attempt, whichever it is, looks first
+        self.state.doubt(view.incident_id)  # until its answer is in: the next attempt, whichever it is, looks first
         if remote_id is None:
             remote_id = (await self._request("POST", f"pages/{self.page_id}/incidents", _Incident, json=body)).id
         else:
             await self._request("PATCH", f"pages/{self.page_id}/incidents/{remote_id}", _Incident, json=body)
-        self._save(view.incident_id, remote_id, signature)
+        self.state.save(view.incident_id, remote_id, signature)
 
     async def _find(self, incident_id: str, remote_id: str | None) -> _Incident | None:
         """Our Statuspage incident for `incident_id`: read back by id, or looked for among the unresolved ones."""
@@ -157,31 +156,6 @@ class StatuspageIoChannel:
         except ValidationError as exc:  # e.g. a truncated answer: retried, and the retry looks before it writes
             raise unavailable("Statuspage", what, f"unexpected answer ({exc.error_count()} errors): "
                                                   f"{response.text[:120]!r}") from None
-
-    def _connect(self) -> sqlite3.Connection:
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.state_file, timeout=10)
-        db.execute("CREATE TABLE IF NOT EXISTS incidents (id TEXT PRIMARY KEY, remote_id TEXT, sent TEXT)")
-        db.execute("CREATE TABLE IF NOT EXISTS in_doubt (id TEXT PRIMARY KEY)")
-        return db
-
-    def _load(self, incident_id: str) -> tuple[str, str] | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT remote_id, sent FROM incidents WHERE id = ?", (incident_id,)).fetchone()
-            return (row[0], row[1]) if row else None
-
-    def _save(self, incident_id: str, remote_id: str, sent: str) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("INSERT OR REPLACE INTO incidents VALUES (?, ?, ?)", (incident_id, remote_id, sent))
-            db.execute("DELETE FROM in_doubt WHERE id = ?", (incident_id,))
-
-    def _in_doubt(self, incident_id: str) -> bool:
-        with closing(self._connect()) as db:
-            return db.execute("SELECT 1 FROM in_doubt WHERE id = ?", (incident_id,)).fetchone() is not None
-
-    def _doubt(self, incident_id: str) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("INSERT OR IGNORE INTO in_doubt VALUES (?)", (incident_id,))
 
 
 def _digest(signature: str) -> str:

@@ -2,51 +2,50 @@
 never triggers the same PagerDuty alert twice (PagerDuty's dedup_key is the second line of defence).
 Holds no secrets: only where the routing key came from (an environment variable's name)."""
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    incident_id TEXT NOT NULL,
-    dedup_key TEXT NOT NULL,
-    action TEXT NOT NULL,
-    source TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (dedup_key, action)
-)"""
+import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert
+
+from adapters.stores.sqlite_file import IsoDateTime, sqlite_file_engine
+
+metadata = sa.MetaData()
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("incident_id", sa.Text, nullable=False),
+    sa.Column("dedup_key", sa.Text, primary_key=True),
+    sa.Column("action", sa.Text, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("at", IsoDateTime, nullable=False),
+)
 
 
 class DeliveryLog:
     def __init__(self, path: Path):
         self.path = Path(path)
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=10)
-        connection.execute(SCHEMA)
-        return connection
+        self.engine = sqlite_file_engine(self.path, metadata)
 
     def sent(self, dedup_key: str, action: str) -> bool:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT 1 FROM deliveries WHERE dedup_key = ? AND action = ?", (dedup_key, action))
-            return row.fetchone() is not None
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.literal(1)).where(
+                deliveries.c.dedup_key == dedup_key, deliveries.c.action == action)).first() is not None
 
     def record(self, incident_id: str, dedup_key: str, action: str, source: str, at: datetime | None = None) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?)",
-                       (incident_id, dedup_key, action, source, (at or datetime.now(UTC)).isoformat()))
+        """Kept once: a delivery already recorded keeps its first time."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(deliveries).on_conflict_do_nothing().values(
+                incident_id=incident_id, dedup_key=dedup_key, action=action, source=source,
+                at=at or datetime.now(UTC)))
 
     def recorded_at(self, dedup_key: str, action: str) -> datetime | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT at FROM deliveries WHERE dedup_key = ? AND action = ?", (dedup_key, action))
-            found = row.fetchone()
-            return datetime.fromisoformat(found[0]) if found else None
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(deliveries.c.at).where(
+                deliveries.c.dedup_key == dedup_key, deliveries.c.action == action)).scalar()
 
     def triggered(self, incident_id: str) -> list[tuple[str, str]]:
         """(dedup_key, routing key source) of every alert triggered for the incident."""
-        with closing(self._connect()) as db:
-            rows = db.execute("SELECT dedup_key, source FROM deliveries WHERE incident_id = ? AND action = 'trigger'",
-                              (incident_id,))
-            return [(key, source) for key, source in rows.fetchall()]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(deliveries.c.dedup_key, deliveries.c.source).where(
+                deliveries.c.incident_id == incident_id, deliveries.c.action == "trigger"))
+            return [(key, source) for key, source in rows]

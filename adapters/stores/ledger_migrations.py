@@ -3,7 +3,7 @@
 Why not Alembic: the ledger has a handful of tables, must upgrade itself wherever it is opened (worker,
 CLI, tests) without an `alembic.ini`/`env.py` beside it, and only ever needs additive changes. Each step
 runs in its own transaction together with its `schema_version` row (PostgreSQL has transactional DDL; on
-SQLite the ledger engine issues its own BEGIN, see `adapters.stores.ledger.make_engine`), so a failed step
+SQLite the ledger engine issues its own BEGIN, see `adapters.stores.ledger_engine.make_engine`), so a failed step
 leaves the previous version intact. Steps only add: new tables, new nullable or defaulted columns,
 backfills. Nothing is dropped or rewritten, so no upgrade loses data. Concurrent openers serialise on a
 PostgreSQL advisory lock / SQLite's write lock.

@@ -67,7 +67,7 @@ class OverrideStore:
     @property
     def url(self) -> str:
         if self._url is None:
-            from adapters.stores.ledger import default_url
+            from adapters.stores.ledger_engine import default_url
             from settings import get_settings
 
             self._url = get_settings().database_url or default_url(self.data_dir)

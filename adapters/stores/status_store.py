@@ -2,53 +2,50 @@
 channel and read by the gateway's /status. One row per public incident, holding its latest view."""
 
 import json
-import sqlite3
-from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert
+
+from adapters.stores.sqlite_file import IsoDateTime, sqlite_file_engine
 from domain.comms.view import IncidentView
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS incidents (
-    id TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    resolved_at TEXT,
-    view TEXT NOT NULL
-)"""
+metadata = sa.MetaData()
+incidents = sa.Table(
+    "incidents", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("started_at", IsoDateTime, nullable=False),
+    sa.Column("resolved_at", IsoDateTime),
+    sa.Column("view", sa.Text, nullable=False),
+)
 
 
 class StatusStore:
     def __init__(self, path: Path):
         self.path = Path(path)
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=10)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute(SCHEMA)
-        return connection
+        # WAL: the gateway's /status reads while the worker writes (docs/communications.md)
+        self.engine = sqlite_file_engine(self.path, metadata, wal=True)
 
     def save(self, view: IncidentView) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute(
-                "INSERT INTO incidents (id, started_at, resolved_at, view) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET resolved_at = excluded.resolved_at, view = excluded.view",
-                (view.incident_id, view.started_at.isoformat(),
-                 view.resolved_at.isoformat() if view.resolved_at else None, view.model_dump_json()),
-            )
+        statement = insert(incidents).values(id=view.incident_id, started_at=view.started_at,
+                                             resolved_at=view.resolved_at, view=view.model_dump_json())
+        statement = statement.on_conflict_do_update(index_elements=[incidents.c.id], set_={
+            "resolved_at": statement.excluded.resolved_at, "view": statement.excluded.view})
+        with self.engine.begin() as conn:
+            conn.execute(statement)
 
     def remove(self, incident_id: str) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("DELETE FROM incidents WHERE id = ?", (incident_id,))
+        with self.engine.begin() as conn:
+            conn.execute(incidents.delete().where(incidents.c.id == incident_id))
 
     def recent(self, now: datetime, history: timedelta = timedelta(days=7)) -> list[IncidentView]:
         """Open incidents and those resolved within `history`, newest first."""
         if not self.path.exists():
             return []
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT view FROM incidents WHERE resolved_at IS NULL OR resolved_at >= ? ORDER BY started_at DESC",
-                ((now - history).isoformat(),),
-            ).fetchall()
-        return [IncidentView.model_validate(json.loads(row[0])) for row in rows]
+        query = (sa.select(incidents.c.view)
+                 .where(sa.or_(incidents.c.resolved_at.is_(None), incidents.c.resolved_at >= now - history))
+                 .order_by(incidents.c.started_at.desc()))
+        with self.engine.connect() as conn:
+            views = conn.execute(query).scalars().all()
+        return [IncidentView.model_validate(json.loads(view)) for view in views]

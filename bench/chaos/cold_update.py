@@ -15,11 +15,11 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from bench.chaos.processes import DevServer, WorkerProcess, stack_env
 from domain.incident import decisions as d
 from domain.incident.severity import Severity
 from domain.incident.state import IncidentStart
 from service.incidents import declare_incident
+from testkit.processes import DevServer, WorkerProcess, stack_env
 from worker import build_replayer
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
@@ -64,7 +64,7 @@ async def run(trials: int = 6, incidents: int = 10, workdir: Path | None = None,
     workdir = Path(workdir or tempfile.mkdtemp(prefix="cold-update-"))
     server = DevServer(workdir / "temporal")
     server.start()
-    env = stack_env(server, workdir, divisor=60)
+    env = stack_env(server.address, workdir, divisor=60, queue_prefix="chaos")
     worker = WorkerProcess(env, workdir / "worker.log")
     report = {"trials": trials, "incidents": trials * incidents, "acknowledged": 0, "acknowledge_failed": [],
               "not_replaying": [], "workdir": str(workdir)}

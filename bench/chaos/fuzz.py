@@ -156,9 +156,9 @@ async def _run(requests_wanted: int, random_seed: int) -> FuzzReport:
     from temporalio.contrib.pydantic import pydantic_data_converter
 
     from adapters.channels import RecordingChannel
-    from bench.chaos.processes import DevServer
     from testkit.environment import register_search_attributes
     from testkit.gateway import TOKEN, served
+    from testkit.processes import DevServer
     from worker import build_worker
 
     data_dir = Path(tempfile.mkdtemp(prefix="incidentflow-fuzz-"))

@@ -103,9 +103,11 @@ class HostileReport:
 
 def run_hostile(base_url: str, token: str, timeout: float = 60) -> HostileReport:
     """Send every shape, then acknowledge every incident they opened: each must answer 200 (blocking)."""
-    import time
+    import contextlib
 
     import requests
+
+    from testkit.polling import wait_until_sync
 
     report = HostileReport()
     session = requests.Session()
@@ -123,13 +125,17 @@ def run_hostile(base_url: str, token: str, timeout: float = 60) -> HostileReport
                 report.incidents[name] = answer.json()["incident_id"]
         report.answers[name] = statuses
     for name, incident in report.incidents.items():
-        deadline = time.monotonic() + timeout
-        while True:  # a queued notification opens its incident moments later
-            answer = session.post(f"{base_url}/api/incidents/{incident}/decisions", headers=bearer, timeout=timeout,
-                                  json={"kind": "add_note", "text": f"hostile shape: {name}", "by": "fuzz"})
-            if answer.status_code == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        answers: list[requests.Response] = []
+
+        def noted(name=name, incident=incident, answers=answers) -> bool:
+            answers.append(session.post(f"{base_url}/api/incidents/{incident}/decisions", headers=bearer,
+                                        timeout=timeout,
+                                        json={"kind": "add_note", "text": f"hostile shape: {name}", "by": "fuzz"}))
+            return answers[-1].status_code == 200
+
+        with contextlib.suppress(AssertionError):  # a queued notification opens its incident moments later
+            wait_until_sync(noted, f"{incident} to take a note", timeout)
+        answer = answers[-1]  # not 200: reported stuck below
         shown = session.get(f"{base_url}/api/incidents/{incident}", headers=bearer, timeout=timeout)
         if answer.status_code != 200 or shown.status_code != 200:
             report.stuck.append(f"{name}: {incident}: decision {answer.status_code} {answer.text[:200]}, "

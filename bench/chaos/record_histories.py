@@ -79,7 +79,7 @@ async def runbook_approval_rollback(env, task_queue: str) -> Kept:
         remediation_worker,
         run_status,
         served_fakes,
-        wait_for,
+        wait_for_state,
     )
 
     with served_fakes() as fakes:
@@ -88,11 +88,11 @@ async def runbook_approval_rollback(env, task_queue: str) -> Kept:
             handle = await open_alert_incident(env.client, task_queue, LATENCY, service="game-api",
                                                id="hist-runbook")
             for step in ("rate-limit", "scale-out"):
-                await wait_for(handle, lambda s, step=step: gate_state(s, "high-latency", step) == "waiting",
+                await wait_for_state(handle, lambda s, step=step: gate_state(s, "high-latency", step) == "waiting",
                                f"{step} to wait for approval")
                 await handle.execute_update(IncidentWorkflow.decide, d.ApproveStep(by="alice", step=step))
             await env.sleep(timedelta(minutes=6))  # the 5-minute verification window passes
-            state = await wait_for(handle, lambda s: run_status(s, "high-latency") not in (None, "running"),
+            state = await wait_for_state(handle, lambda s: run_status(s, "high-latency") not in (None, "running"),
                                    "the rollback")
             if run_status(state, "high-latency") != "rolled_back":
                 raise RuntimeError(f"high-latency ended {run_status(state, 'high-latency')}, not rolled_back")
@@ -107,7 +107,7 @@ async def postmortem_action_items(env, task_queue: str) -> Kept:
     from activities.learning import LedgerActivities
     from adapters.policy_files import load_policy
     from adapters.stores.ledger import Ledger
-    from cli.action_cmd import add_action_item, complete_action_item
+    from service.action_items import add_action_item, complete_action_item
     from settings import get_settings
     from testkit.postmortems import postmortem_of
     from worker import build_worker
@@ -158,7 +158,7 @@ async def postmortem_action_items(env, task_queue: str) -> Kept:
 async def drill(env, task_queue: str) -> Kept:
     """drills/payment-outage-unanswered.yaml played instantly: the drill and its incident (simulated runbook)."""
     from cli.drill_runner import load_scenario, play
-    from domain.drills.drill import DrillRequest
+    from domain.drills.playback import DrillRequest
     from workflows.drill import DRILL_ID_PREFIX
     from workflows.incident import WORKFLOW_ID_PREFIX
 

@@ -23,11 +23,12 @@ import httpx
 
 from adapters.channels import RecordingChannel
 from adapters.policy_files import load_policy
-from bench.chaos.crash import due_offsets, expected_tiers
-from bench.chaos.processes import DevServer, WorkerProcess, free_port, stack_env
+from bench.chaos.crash_check import due_offsets, expected_tiers
 from cli.dev import wait_for_port
 from domain.incident.severity import Severity
 from settings import PROJECT_DIR
+from testkit.environment import free_port
+from testkit.processes import DevServer, WorkerProcess, stack_env
 
 TOKEN = "chaos-r2-token"
 PAYLOAD = PROJECT_DIR / "examples" / "payloads" / "alertmanager-firing.json"
@@ -75,7 +76,7 @@ async def run(incidents: int = 20, down: float = 10.0, divisor: int = 60, workdi
     workdir = Path(workdir or tempfile.mkdtemp(prefix="chaos-r2-"))
     server = DevServer(workdir / "temporal")
     server.start()
-    env = stack_env(server, workdir, divisor=divisor, INCIDENTFLOW_API_TOKEN=TOKEN)
+    env = stack_env(server.address, workdir, divisor=divisor, queue_prefix="chaos", INCIDENTFLOW_API_TOKEN=TOKEN)
     policy = load_policy(Path(env["INCIDENTFLOW_POLICY_DIR"]))
     recorder = RecordingChannel(Path(env["INCIDENTFLOW_RECORD_FILE"]))
     worker = WorkerProcess(env, workdir / "worker.log")

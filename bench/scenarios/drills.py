@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from cli.drill_runner import LoadedScenario, load_all, run_instant
-from domain.drills.drill import Scenario
+from domain.drills.scenario import Scenario
 from settings import PROJECT_DIR
 
 SYNTHETIC_48H = {

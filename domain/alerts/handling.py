@@ -12,7 +12,7 @@ from domain.alerts.limits import bounded_alerts
 from domain.alerts.mapping import severity_for_labels
 from domain.alerts.timeline import AlertLines
 from domain.common.limits import ALERTS_PER_INCIDENT
-from domain.incident.decisions import advance
+from domain.incident.phase_changes import advance, note_phase_change
 from domain.incident.phases import Phase
 from domain.incident.state import Alert, IncidentState
 from domain.policy.model import Policy
@@ -103,7 +103,7 @@ def _reopen(state: IncidentState, now: datetime, actor: str, changes: AlertChang
     back_to = state.recovered_from or Phase.DETECTED
     state.note(now, "alert", actor, f"an alert fired again after the incident had mitigated itself: back to "
                                     f"{back_to.value}")
-    state.note(now, "phase", actor, f"{state.phase.value} → {back_to.value}")
+    note_phase_change(state, now, actor, state.phase, back_to)
     state.phase, state.mitigated_at, state.recovered_from = back_to, None, None
     state.refired_at.append(now)
     changes.reopened = True

@@ -3,8 +3,8 @@
 import re
 from collections.abc import Iterable
 
+from domain.alerts.policy import AlertMapping
 from domain.incident.severity import Severity, worst
-from domain.policy.model import AlertMapping
 
 
 def labels_match(matchers: dict[str, str], labels: dict[str, str]) -> bool:

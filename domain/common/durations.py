@@ -48,3 +48,12 @@ Duration = Annotated[
     BeforeValidator(_coerce),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
+
+
+def minutes_text(delta: timedelta, *, hours: bool = True, under_a_minute: str = "0m") -> str:
+    """Whole minutes as people read them in a reason: `20m`, whole hours as `2h` (unless `hours=False`);
+    under a minute, `under_a_minute` with `{seconds}` filled in."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes == 0:
+        return under_a_minute.format(seconds=int(delta.total_seconds()))
+    return f"{minutes // 60}h" if hours and minutes % 60 == 0 else f"{minutes}m"

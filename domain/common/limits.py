@@ -6,7 +6,9 @@ limits in their adapters (Statuspage's 255-character name)."""
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, StringConstraints
+
+from domain.common.models import Strict
 
 TITLE_MAX = 300
 SERVICE_MAX = 100
@@ -34,11 +36,10 @@ StoredImpact = Annotated[str, _clipped(IMPACT_MAX)]
 StoredActor = Annotated[str, _clipped(ACTOR_MAX)]
 
 
-class Declaration(BaseModel):
+class Declaration(Strict):
     """What a person declares (CLI, Slack; the REST body has the same fields): refused, naming the field, when
     over the limits."""
 
-    model_config = ConfigDict(extra="forbid")
     title: Title
     service: ServiceName
     impact: Impact | None = None
@@ -57,6 +58,7 @@ URL_MAX = 2000
 ALERT_LINES_PER_NOTIFICATION = 10  # timeline lines one notification adds; the rest in one summary line
 ALERT_LINES_PER_INCIDENT = 500  # older alert lines give way (the first ones stay)
 ALERT_LINES_KEPT_AT_START = 50
+PHASE_CHANGES_PER_INCIDENT = 500  # a flapping alert reopens the incident each time: the first 50 and newest stay
 
 # Times a sender may give: nothing before the Unix epoch, and nothing so far ahead that adding the policy's
 # deadlines (48 h postmortems, weekly reminders) or a time-zone offset could overflow.

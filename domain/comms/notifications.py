@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from domain.incident.severity import Severity, Tier
 from domain.incident.status import RoomRef
-from domain.policy.model import OnCallPolicy
+from domain.policy.oncall_policy import OnCallPolicy
 
 NotificationKind = Literal[
     "declared", "page", "escalation", "decision", "phase", "comms_reminder", "checklist_nag", "alert",

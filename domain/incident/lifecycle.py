@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from domain.alerts.limits import bounded_alerts
-from domain.incident.decisions import complete_checklist
+from domain.incident.decision_rules import complete_checklist
 from domain.incident.state import ChecklistEntry, IncidentStart, IncidentState
 from domain.policy.model import Policy
 

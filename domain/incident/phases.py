@@ -1,6 +1,9 @@
 """The incident lifecycle: detect -> triage -> mitigate -> resolve -> postmortem -> closed."""
 
+from datetime import datetime
 from enum import StrEnum
+
+from pydantic import BaseModel
 
 
 class Phase(StrEnum):
@@ -23,3 +26,10 @@ class Phase(StrEnum):
     @property
     def is_open(self) -> bool:
         return not self.reached(Phase.RESOLVED)
+
+
+class PhaseChange(BaseModel):
+    """The incident entered `phase` at `at` (forward, or back when an alert fired again)."""
+
+    phase: Phase
+    at: datetime

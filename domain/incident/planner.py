@@ -7,12 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from domain.common.durations import minutes_text
 from domain.incident.severity import Tier
 from domain.incident.state import IncidentState
 from domain.policy.model import Policy
 
 ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag"]
 ACK_TIMEOUT_RULE = "ack-timeout"
+IMMEDIATELY = "0m (immediately)"  # a zero response time or escalation delay, in a reason
 
 
 class Action(BaseModel):
@@ -48,7 +50,8 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
         actions.append(Action(
             key=ACK_TIMEOUT_RULE, kind="escalation", at=paged_at + level.response_time,
             tier=Tier.PRIMARY.next_up(), rule=ACK_TIMEOUT_RULE,
-            reason=f"not acknowledged within {_minutes(level.response_time)} ({state.severity.value} response time)",
+            reason=f"not acknowledged within {minutes_text(level.response_time, under_a_minute=IMMEDIATELY)} "
+                   f"({state.severity.value} response time)",
         ))
 
     if not state.phase.reached(policy.incident.escalation_stops_at) and pause != "all":
@@ -56,7 +59,8 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
             if state.severity in rule.severities:
                 actions.append(Action(
                     key=f"rule:{rule.id}", kind="escalation", at=detected + rule.after, tier=rule.tier,
-                    rule=rule.id, reason=rule.note or f"{state.severity.value} unresolved after {_minutes(rule.after)}",
+                    rule=rule.id, reason=rule.note or f"{state.severity.value} unresolved after "
+                                                      f"{minutes_text(rule.after, under_a_minute=IMMEDIATELY)}",
                 ))
 
     for index, requested_at in enumerate(state.manual_escalations):
@@ -75,7 +79,7 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
     reminder_at = base + step * interval
     actions.append(Action(
         key=f"comms:{reminder_at.isoformat()}", kind="comms_reminder", at=reminder_at,
-        reason=f"internal update due (every {_minutes(interval)})",
+        reason=f"internal update due (every {minutes_text(interval, under_a_minute=IMMEDIATELY)})",
     ))
 
     if any(not item.done for item in state.checklist):
@@ -109,10 +113,3 @@ def plan(policy: Policy, state: IncidentState, now: datetime) -> Plan:
     due = sorted((a for a in pending if a.at <= now), key=lambda a: (a.at, a.tier.level if a.tier else -1))
     future = [a.at for a in pending if a.at > now]
     return Plan(due=due, next_at=min(future, default=None))
-
-
-def _minutes(delta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes == 0:
-        return "0m (immediately)"
-    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"

@@ -1,9 +1,9 @@
 """One instance per distinct snapshot in a process.
 
-Every open incident keeps the policy and runbook snapshots it started with (~50 KB and ~100 KB parsed). A
-worker holding 1,000 incidents started under the same files keeps one copy of each instead of 1,000
-(docs/performance.md). Sharing is safe because snapshots are never changed in place: the policy is frozen,
-and drills derive new objects rather than editing the shared one.
+Every open incident keeps the policy and runbook snapshots it started with: a worker holding many incidents
+started under the same files keeps one copy of each instead of one per incident (docs/performance.md). Sharing
+is safe because snapshots are never changed in place: the policy is frozen, and drills derive new objects rather
+than editing the shared one.
 """
 
 import hashlib

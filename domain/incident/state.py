@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from domain.alerts.mapping import severity_for_alerts
 from domain.common.limits import StoredActor, StoredImpact, StoredService, StoredTitle
 from domain.common.markdown import markdown_text
-from domain.incident.phases import Phase
+from domain.incident.phases import Phase, PhaseChange
 from domain.incident.severity import Role, Severity, Tier
 from domain.incident.status import RoomRef, StatusUpdate
 from domain.policy.model import Policy
@@ -176,6 +176,9 @@ class IncidentState(BaseModel):
                                                                    "if one fires again")
     refired_at: list[datetime] = Field(default=[], description="Times an alert fired again after the incident "
                                                                "had mitigated itself (each one pages again)")
+    phase_changes: list[PhaseChange] = Field(default=[], description="Every phase entered after detected, in "
+                                                                     "order, back too when an alert fired again "
+                                                                     "(the drill scorecard reads them)")
     last_comms_update_at: datetime | None = None
     manual_escalations: list[datetime] = Field(default=[], description="Times of escalate_now decisions")
     runbooks: list[RunbookRunInfo] = Field(default=[], description="Runbook runs: offered, running, finished")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from domain.common.durations import minutes_text
 from domain.incident.records import PostmortemRecord
 from domain.incident.state import IncidentState
 from domain.policy.model import Policy
@@ -43,14 +44,15 @@ def compliance(policy: Policy, state: IncidentState, postmortem: PostmortemRecor
         if entry.done and entry.at is not None:
             late = entry.at - deadline
             ok = entry.at <= deadline
-            steps.append(Step(item=entry.item, name=entry.text, ok=ok, detail="" if ok else f"{_minutes(late)} late"))
+            detail = "" if ok else f"{minutes_text(late)} late"
+            steps.append(Step(item=entry.item, name=entry.text, ok=ok, detail=detail))
         elif now > deadline or closed_for_checks:
             steps.append(Step(item=entry.item, name=entry.text, ok=False, detail="not done"))
         else:
             steps.append(Step(item=entry.item, name=entry.text, ok=None, detail="open"))
 
     missed_updates = sum(1 for t in state.timeline if t.kind == "comms_reminder")
-    interval = _minutes(policy.incident.communication.internal_update_every)
+    interval = minutes_text(policy.incident.communication.internal_update_every)
     if missed_updates:
         steps.append(Step(item="comms", name=f"internal update every {interval}", ok=False,
                           detail=f"{missed_updates} reminder(s) had to fire"))
@@ -59,7 +61,7 @@ def compliance(policy: Policy, state: IncidentState, postmortem: PostmortemRecor
                           ok=True if closed_for_checks else None))
 
     if postmortem_required(policy, state):
-        deadline_text = _minutes(policy.incident.learning.postmortem.deadline)
+        deadline_text = minutes_text(policy.incident.learning.postmortem.deadline)
         name = f"postmortem within {deadline_text}"
         if postmortem is None:
             steps.append(Step(item="postmortem", name=name, ok=None, detail="not drafted yet"))
@@ -72,8 +74,3 @@ def compliance(policy: Policy, state: IncidentState, postmortem: PostmortemRecor
     decided = [s.ok for s in steps if s.ok is not None]
     score = sum(decided) / len(decided) if decided else None
     return Compliance(steps=steps, score=score)
-
-
-def _minutes(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes}m"

@@ -3,17 +3,14 @@ targets the weekly/monthly review compares against (seed 000 "목표 및 현황"
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from domain.common.durations import Duration
+from domain.common.models import Strict
 from domain.incident.severity import Tier
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PostmortemPolicy(_Strict):
+class PostmortemPolicy(Strict):
     deadline: Duration = Field(timedelta(hours=48), description="Time after resolution to publish the postmortem")
     remind_before: list[Duration] = Field(
         [timedelta(hours=24), timedelta(hours=2)], description="Reminders to the owner this long before the deadline"
@@ -29,16 +26,16 @@ class PostmortemPolicy(_Strict):
         return sorted(value, reverse=True)
 
 
-class ActionItemPolicy(_Strict):
+class ActionItemPolicy(Strict):
     nag_every: Duration = Field(timedelta(weeks=1), description="After the due date, remind the owner this often")
 
 
-class LearningTargets(_Strict):
+class LearningTargets(Strict):
     mtbf: Duration = Field(timedelta(days=30), description="Mean time between failures per service: at least this")
     recurrence_rate: float = Field(0.10, ge=0, le=1, description="Share of recurring incidents: below this")
 
 
-class LearningPolicy(_Strict):
+class LearningPolicy(Strict):
     postmortem: PostmortemPolicy = PostmortemPolicy()
     action_items: ActionItemPolicy = ActionItemPolicy()
     targets: LearningTargets = LearningTargets()

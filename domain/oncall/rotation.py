@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, model_validator
 
 from domain.incident.severity import Tier
-from domain.policy.model import WEEKDAYS, OnCallPolicy, Rotation
+from domain.policy.oncall_policy import WEEKDAYS, OnCallPolicy, Rotation
 
 INSTANT = timedelta(microseconds=1)
 

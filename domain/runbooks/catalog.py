@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel
 
-from domain.runbooks.runbook import Allowlist, Runbook
+from domain.runbooks.schema import Allowlist, Runbook
 
 
 class RunbookSet(BaseModel):

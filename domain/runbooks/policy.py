@@ -3,14 +3,13 @@ approval may wait before it escalates (and, after enough escalations, aborts —
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from domain.common.durations import Duration
+from domain.common.models import Strict
 
 
-class RunbookPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class RunbookPolicy(Strict):
     auto_start: bool = Field(
         default=True, description="true: a matching runbook starts at once; false: it is offered (button / CLI)"
     )

@@ -1,6 +1,6 @@
 """What an incident remembers about its runbook runs (kept in `IncidentState.runbooks`).
 
-Separate from `domain/runbooks/runbook.py` so that the incident record does not import the whole runbook schema.
+Separate from `domain/runbooks/schema.py` so that the incident record does not import the whole runbook schema.
 """
 
 from datetime import datetime

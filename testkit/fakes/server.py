@@ -1,30 +1,31 @@
 """Serve an ASGI app with uvicorn in a thread on a free loopback port."""
 
 import threading
-import time
 
 import uvicorn
 
 from testkit.environment import free_port
+from testkit.polling import wait_until_sync
 
 
 class ServedApp:
-    def __init__(self, app):
+    def __init__(self, app, lifespan: str = "off"):
         self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
+                                                    lifespan=lifespan))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("fake server did not start")
-            time.sleep(0.02)
+        wait_until_sync(self._started, f"{type(self.app).__name__} on {self.url} to start", interval=0.02)
         return self
+
+    def _started(self) -> bool:
+        if not self.thread.is_alive():
+            raise RuntimeError(f"{type(self.app).__name__} on {self.url} stopped while starting")
+        return self.server.started
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True

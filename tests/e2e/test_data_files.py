@@ -12,13 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.stores.ledger import Ledger, default_url
+from adapters.stores.ledger import Ledger
+from adapters.stores.ledger_engine import default_url
+from adapters.stores.outbox import outbox_url
 from cli.dev_token import ensure_dev_token
-from gateway.outbox import OutboxStore, outbox_url
+from gateway.outbox import OutboxStore
 from testkit.environment import free_port
 from testkit.gateway import TOKEN
-from testkit.helpers import wait_for
 from testkit.learning import fixture_states
+from testkit.polling import wait_until_sync
 
 
 def _mode(path: Path) -> str:
@@ -81,9 +83,9 @@ def test_the_gateway_process_creates_only_private_files(shell_umask, tmp_path):
             except httpx.TransportError:
                 return None
 
-        wait_for(answered, 30, "the gateway to listen")
+        wait_until_sync(answered, "the gateway to listen", 30)
         assert _umask_of(gateway.pid) == "0077"
-        wait_for(lambda: (data_dir / "ledger-outbox.sqlite3-wal").exists(), 10, "the outbox to open")
+        wait_until_sync(lambda: (data_dir / "ledger-outbox.sqlite3-wal").exists(), "the outbox to open", 10)
         assert _readable_by_others(data_dir) == {}
     finally:
         gateway.terminate()

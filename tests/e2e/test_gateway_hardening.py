@@ -19,8 +19,7 @@ import pytest
 from gateway.security_headers import CONTENT_SECURITY_POLICY
 from testkit.comms import SIGNING_SECRET, command_body, signed
 from testkit.environment import free_port
-from testkit.gateway import TOKEN, example, served
-from tests.integration.gateway.test_gateway_rejections import GRAFANA_SECRET, post_raw
+from testkit.gateway import GRAFANA_SECRET, TOKEN, example, post_raw, served
 
 TIMESTAMP_HEADER = "X-Grafana-Alerting-Signature-Timestamp"
 BODY_TIMEOUT = 0.5

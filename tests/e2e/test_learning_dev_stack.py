@@ -16,8 +16,10 @@ import yaml
 from adapters.channels import RecordingChannel
 from adapters.policy_files import INCIDENT_FILE
 from testkit.gateway import TOKEN, served
+from testkit.helpers import incident
+from testkit.polling import wait_until_sync
+from testkit.processes import start_worker
 from testkit.short_policy import write_short_policy
-from tests.e2e.test_cli_dev_server import incident, start_worker, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -63,12 +65,12 @@ def test_incidents_postmortems_action_items_and_the_weekly_review_on_the_dev_sta
     try:
         # A: Sev1, postmortem published on time, two action items (one done)
         a = declare(env, "payments", "sev1", "Payment errors")
-        wait_for(lambda: [p for p in recorder.pages() if p["incident_id"] == a], 30, "the page for A")
+        wait_until_sync(lambda: [p for p in recorder.pages() if p["incident_id"] == a], "the page for A", 30)
         incident(env, "ack", a, "--by", "minsu")
         incident(env, "assign", a, "--role", "ic", "--to", "jiyoung", "--by", "minsu")
         assert show(env, a)["compliance"] is None  # still open: no score yet
         incident(env, "resolve", a, "--by", "jiyoung", "--summary", "rolled back the bad deploy")
-        draft = wait_for(lambda: _postmortem(env, a), 30, "A's postmortem draft")
+        draft = wait_until_sync(lambda: _postmortem(env, a), "A's postmortem draft", 30)
         assert (draft["status"], draft["owner"]) == ("draft", "jiyoung")
         resolved_a = show(env, a)
         assert datetime.fromisoformat(draft["deadline"]) - datetime.fromisoformat(resolved_a["resolved_at"]) == \
@@ -96,7 +98,8 @@ def test_incidents_postmortems_action_items_and_the_weekly_review_on_the_dev_sta
         assert f"{a}: postmortem published by jiyoung (on time); incident closed" in published
         twice = incident(env, "postmortem", "publish", a, "--by", "jiyoung", check=False)
         assert twice.returncode != 0 and "already published by jiyoung" in twice.stderr
-        closed = wait_for(lambda: (s := show(env, a))["phase"] == "closed" and s, 30, "A closed by the publication")
+        closed = wait_until_sync(lambda: (s := show(env, a))["phase"] == "closed" and s, "A closed by the publication",
+                                 30)
         steps = {s["item"]: s for s in closed["compliance"]["steps"]}
         assert steps["postmortem"]["ok"] is True and steps["postmortem"]["detail"] == "published by jiyoung"
         decided = [s["ok"] for s in closed["compliance"]["steps"] if s["ok"] is not None]
@@ -104,10 +107,10 @@ def test_incidents_postmortems_action_items_and_the_weekly_review_on_the_dev_sta
 
         # B: Sev2, resolved, its postmortem never published → the deadline passes
         b = declare(env, "game-server", "sev2", "Match server crash loop")
-        wait_for(lambda: [p for p in recorder.pages() if p["incident_id"] == b], 30, "the page for B")
+        wait_until_sync(lambda: [p for p in recorder.pages() if p["incident_id"] == b], "the page for B", 30)
         incident(env, "ack", b, "--by", "jiyoung")
         incident(env, "resolve", b, "--by", "jiyoung", "--summary", "restarted the fleet")
-        wait_for(lambda: _postmortem(env, b), 30, "B's postmortem draft")
+        wait_until_sync(lambda: _postmortem(env, b), "B's postmortem draft", 30)
 
         # C: Sev3, no postmortem required; closed by hand
         c = declare(env, "friends", "sev3", "Friend list slow")
@@ -117,9 +120,9 @@ def test_incidents_postmortems_action_items_and_the_weekly_review_on_the_dev_sta
         assert show(env, c)["compliance"]["steps"] and "postmortem" not in {
             s["item"] for s in show(env, c)["compliance"]["steps"]}
 
-        missed = wait_for(lambda: [m for m in recorder.read() if m["type"] == "message" and m["incident_id"] == b
-                                   and "missed its 45s deadline" in m["text"]],
-                          DEADLINE + 40, "B's missed-deadline notice")
+        missed = wait_until_sync(lambda: [m for m in recorder.read() if m["type"] == "message" and m["incident_id"] == b
+                                          and "missed its 45s deadline" in m["text"]],
+                                 "B's missed-deadline notice", DEADLINE + 40)
         assert "tertiary on-call" in missed[0]["text"]
         b_shown = show(env, b)
         b_steps = {s["item"]: s for s in b_shown["compliance"]["steps"]}

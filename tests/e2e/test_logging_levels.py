@@ -4,9 +4,6 @@ answered 503, once per attempt; schedules that cannot be made), ERROR with the t
 
 import logging
 import os
-import subprocess
-import sys
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -19,10 +16,11 @@ from adapters.channels.errors import unavailable
 from domain.comms.notifications import Notification, PageRequest
 from domain.incident.severity import Severity, Tier
 from observability.logs import ONE_LINE_ACTIVITY_FAILURES, SDK_ACTIVITY_LOGGER, configure_logging
-from testkit.comms import eventually
 from testkit.fakes.server import ServedApp
 from testkit.helpers import start_incident
-from testkit.runbooks import open_alert_incident, remediation_worker, runbook_texts, served_fakes, wait_for
+from testkit.polling import wait_until
+from testkit.processes import WorkerProcess
+from testkit.runbooks import open_alert_incident, remediation_worker, runbook_texts, served_fakes, wait_for_state
 from worker import build_worker, sync_schedules
 
 
@@ -79,7 +77,7 @@ async def test_a_channel_outage_is_one_warning_line_per_attempt(time_env, task_q
     down = DownChannel(unavailable("PagerDuty", "enqueue", "HTTP 503"))
     async with build_worker(time_env.client, task_queue, [recorder, down]):
         handle = await start_incident(time_env.client, task_queue, Severity.SEV1)
-        await eventually(lambda: down.attempts >= 2, "two attempts of the page")
+        await wait_until(lambda: down.attempts >= 2, "two attempts of the page")
         await handle.terminate("test over")
 
     assert _with_traceback(caplog) == []
@@ -97,7 +95,7 @@ async def test_a_bug_in_a_channel_is_an_error_with_its_traceback(time_env, task_
     broken = DownChannel(KeyError("tier"))
     async with build_worker(time_env.client, task_queue, [recorder, broken]):
         handle = await start_incident(time_env.client, task_queue, Severity.SEV1)
-        await eventually(lambda: broken.attempts >= 1 and _with_traceback(caplog), "the failed attempt logged")
+        await wait_until(lambda: broken.attempts >= 1 and _with_traceback(caplog), "the failed attempt logged")
         await handle.terminate("test over")
 
     [first, *_] = [r for r in caplog.records if r.name == SDK_ACTIVITY_LOGGER]
@@ -118,8 +116,9 @@ async def test_a_runbook_http_step_answered_503_is_one_warning_per_attempt(time_
         endpoints = {**fakes.endpoints, "admin_api": admin.url}
         async with remediation_worker(time_env.client, task_queue, recorder, endpoints):
             handle = await open_alert_incident(time_env.client, task_queue, labels, service="game-servers")
-            await wait_for(handle, lambda s: any("check-fleet-health" in t and "503" in t for t in runbook_texts(s)),
-                           "the diagnostic step to give up")
+            await wait_for_state(handle,
+                                 lambda s: any("check-fleet-health" in t and "503" in t for t in runbook_texts(s)),
+                                 "the diagnostic step to give up")
 
     assert _with_traceback(caplog) == []
     attempts = [r for r in caplog.records if r.name == SDK_ACTIVITY_LOGGER and "run_action" in r.getMessage()]
@@ -135,17 +134,11 @@ def test_the_worker_logs_its_lifecycle_at_info(dev_server, tmp_path):
            "INCIDENTFLOW_METRICS_PORT": "0", "INCIDENTFLOW_NOTIFY": "console",
            "INCIDENTFLOW_DATA_DIR": str(tmp_path / "data")}
     log = tmp_path / "worker.log"
-    with log.open("wb") as output:
-        worker = subprocess.Popen([sys.executable, "-m", "worker"], env=env, stdout=output,
-                                  stderr=subprocess.STDOUT)
+    worker = WorkerProcess(env, log)
     try:
-        deadline = time.monotonic() + 60
-        while "worker ready" not in log.read_text(errors="replace"):
-            assert worker.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.2)
+        worker.start()  # until it logged "worker ready"
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        worker.stop()
 
     lines = log.read_text(errors="replace").splitlines()
     ours = [line.split(" ", 2)[2] for line in lines if " incidentflow." in line]

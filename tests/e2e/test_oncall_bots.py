@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,8 @@ from service.schedules import (
     WEEKLY_REVIEW_SCHEDULE_ID,
 )
 from testkit.helpers import start_incident
+from testkit.polling import wait_until
+from testkit.processes import WorkerProcess
 from workflows.incident import IncidentWorkflow
 from workflows.oncall_report import OnCallReportWorkflow, ReportRequest
 
@@ -46,34 +47,14 @@ def stack_env(dev_server, tmp_path):
     }
 
 
-def start_worker(env: dict, log: Path) -> subprocess.Popen:
-    handle = log.open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "worker"], env=env, stdout=handle, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "worker ready" not in log.read_text(errors="replace"):
-        assert process.poll() is None, log.read_text(errors="replace")
-        assert time.monotonic() < deadline, "worker did not start"
-        time.sleep(0.2)
-    return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=30)
+def start_worker(env: dict, log: Path) -> WorkerProcess:
+    worker = WorkerProcess(env, log)
+    worker.start()  # until it logged "worker ready"
+    return worker
 
 
 async def schedule_ids(client) -> list[str]:
     return [s.id async for s in await client.list_schedules()]
-
-
-async def wait_for(predicate, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.3)
 
 
 def messages(env: dict, kind: str) -> list[dict]:
@@ -85,7 +66,7 @@ async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_clie
     first, second = tmp_path / "worker-1.log", tmp_path / "worker-2.log"
     for schedule_id in await schedule_ids(dev_client):  # other tests' workers on this server made them
         await dev_client.get_schedule_handle(schedule_id).delete()
-    stop(start_worker(stack_env, first))
+    start_worker(stack_env, first).stop()
     worker = start_worker(stack_env, second)  # the second start-up finds the schedules and keeps them
     try:
         assert "schedule incidentflow-oncall-handover created" in first.read_text()
@@ -96,7 +77,7 @@ async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_clie
             wanted = {HANDOVER_SCHEDULE_ID, REPORT_SCHEDULE_ID, WEEKLY_REVIEW_SCHEDULE_ID, MONTHLY_REVIEW_SCHEDULE_ID}
             return ids if wanted <= set(ids) else None
 
-        ids = await wait_for(both_listed)
+        ids = await wait_until(both_listed, "every schedule listed", timeout=30)
         assert ids.count(HANDOVER_SCHEDULE_ID) == 1 and ids.count(REPORT_SCHEDULE_ID) == 1
 
         handle = dev_client.get_schedule_handle(HANDOVER_SCHEDULE_ID)
@@ -124,11 +105,11 @@ async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_clie
             state = await incident.query(IncidentWorkflow.snapshot)
             return state if state and state.pages else None
 
-        state = await wait_for(paged)
+        state = await wait_until(paged, "the incident's first page", timeout=30)
         await handle.trigger()
-        (message,) = await wait_for(lambda: _async(messages(stack_env, "handover")))
+        (message,) = await wait_until(lambda: messages(stack_env, "handover"), "the handover message", timeout=30)
     finally:
-        stop(worker)
+        worker.stop()
 
     outgoing = {t: holder(policy.oncall, t, at - INSTANT) for t in Tier}
     incoming = {t: holder(policy.oncall, t, at) for t in Tier}
@@ -157,7 +138,7 @@ async def test_report_workflow_and_cli_count_the_week_s_pages(dev_client, stack_
             state = await incident.query(IncidentWorkflow.snapshot)
             return state if state and state.pages else None
 
-        state = await wait_for(acked)
+        state = await wait_until(acked, "the incident's first page", timeout=30)
         paged = state.pages[0].target
         from domain.incident import decisions as d
 
@@ -185,7 +166,3 @@ async def test_report_workflow_and_cli_count_the_week_s_pages(dev_client, stack_
                             capture_output=True, text=True, timeout=60)
     assert synced.returncode == 0, synced.stderr
     assert f"{HANDOVER_SCHEDULE_ID}: " in synced.stdout and "every monday 09:00 Asia/Seoul" in synced.stdout
-
-
-async def _async(value):
-    return value

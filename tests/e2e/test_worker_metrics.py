@@ -2,17 +2,17 @@
 
 import json
 import re
-import subprocess
-import sys
 from datetime import datetime
 
 import httpx
 import pytest
 
 from adapters.channels import RecordingChannel
-from testkit.deploy import metrics_port, scrape, stack_env, start_worker, value
+from testkit.deploy import metrics_port, scrape, value
 from testkit.environment import PROJECT
-from testkit.helpers import wait_for
+from testkit.helpers import incident
+from testkit.polling import wait_until_sync
+from testkit.processes import stack_env, start_worker
 
 pytestmark = pytest.mark.slow
 
@@ -40,13 +40,6 @@ def test_the_dashboard_charts_only_series_the_code_defines():
     assert ours and ours <= defined, ours - defined
 
 
-def incident(env, *args) -> str:
-    result = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def healthy(port: int) -> bool:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
@@ -60,16 +53,16 @@ def test_worker_metrics_follow_an_incident(dev_server, tmp_path):
     recorder = RecordingChannel(env["INCIDENTFLOW_RECORD_FILE"])
     worker = start_worker(env, tmp_path / "worker.log", metrics_port=port)
     try:
-        wait_for(lambda: healthy(port), 30, "the worker's /healthz")
+        wait_until_sync(lambda: healthy(port), "the worker's /healthz", 30)
         incident_id = incident(env, "declare", "--service", "payments", "--severity", "sev0",
-                               "--title", "Payments down", "--by", "minsu").strip()
-        wait_for(lambda: len(recorder.pages()) >= 2, 30, "the primary and the immediate Sev0 escalation pages")
+                               "--title", "Payments down", "--by", "minsu").stdout.strip()
+        wait_until_sync(lambda: len(recorder.pages()) >= 2, "the primary and the immediate Sev0 escalation pages", 30)
 
         def open_sev0() -> dict | None:
             samples = scrape(port)
             return samples if value(samples, "incidentflow_incidents_open", severity="sev0", phase="detected") else None
 
-        samples = wait_for(open_sev0, 20, "the open Sev0 incident in /metrics")
+        samples = wait_until_sync(open_sev0, "the open Sev0 incident in /metrics", 20)
         assert value(samples, "incidentflow_incidents_open", severity="sev0", phase="detected") == 1
         assert value(samples, "incidentflow_incidents_open", severity="sev1", phase="detected") == 0
         assert value(samples, "incidentflow_pages_sent_total", tier="primary", channel="record") == 1
@@ -79,11 +72,11 @@ def test_worker_metrics_follow_an_incident(dev_server, tmp_path):
         assert value(samples, "incidentflow_time_to_acknowledge_seconds_count", severity="sev0") is None
 
         incident(env, "ack", incident_id, "--by", "minsu")
-        shown = json.loads(incident(env, "show", incident_id, "--json"))
+        shown = json.loads(incident(env, "show", incident_id, "--json").stdout)
         waited = (datetime.fromisoformat(shown["acknowledged_at"])
                   - datetime.fromisoformat(shown["detected_at"])).total_seconds()
-        samples = wait_for(lambda: (s := scrape(port)) and value(
-            s, "incidentflow_time_to_acknowledge_seconds_count", severity="sev0") and s, 10, "the acknowledgement")
+        samples = wait_until_sync(lambda: (s := scrape(port)) and value(
+            s, "incidentflow_time_to_acknowledge_seconds_count", severity="sev0") and s, "the acknowledgement", 10)
         assert value(samples, "incidentflow_time_to_acknowledge_seconds_count", severity="sev0") == 1
         assert value(samples, "incidentflow_time_to_acknowledge_seconds_sum", severity="sev0") == pytest.approx(
             waited, abs=0.01)
@@ -97,8 +90,8 @@ def test_worker_metrics_follow_an_incident(dev_server, tmp_path):
                 assert series in names or series.replace("_bucket", "_count") in names, series
 
         incident(env, "resolve", incident_id, "--by", "minsu", "--summary", "fixed")
-        samples = wait_for(lambda: (s := scrape(port)) and not value(
-            s, "incidentflow_incidents_open", severity="sev0", phase="detected") and s, 20, "the resolved incident")
+        samples = wait_until_sync(lambda: (s := scrape(port)) and not value(
+            s, "incidentflow_incidents_open", severity="sev0", phase="detected") and s, "the resolved incident", 20)
         assert all(v == 0 for (n, _), v in samples.items() if n == "incidentflow_incidents_open")
         assert value(samples, "incidentflow_pages_sent_total", tier="primary", channel="record") == 1
     finally:

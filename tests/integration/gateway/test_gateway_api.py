@@ -6,25 +6,12 @@ import json
 import uuid
 
 import pytest
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
-from testkit.gateway import alertmanager_group, private_dev_server, served
-from testkit.gateway import wait_until as eventually
+from testkit.gateway import alertmanager_group, served
 from testkit.helpers import cli, running_worker
+from testkit.polling import wait_until
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def dev_server(tmp_path_factory):
-    with private_dev_server(tmp_path_factory.mktemp("gateway-temporal")) as address:
-        yield address
-
-
-@pytest.fixture
-async def dev_client(dev_server):
-    return await Client.connect(dev_server, data_converter=pydantic_data_converter)
+pytestmark = [pytest.mark.slow, pytest.mark.own_dev_server]  # listings see only this module's incidents
 
 
 @pytest.fixture
@@ -50,13 +37,13 @@ async def test_alert_group_sent_repeatedly_is_one_incident_in_the_list(stack, de
             listing = (await http.get("/api/incidents", params={"open": "true"})).json()
             return [i for i in listing if i["id"].startswith(incident)]
 
-        mine = await eventually(listed, "the incident in GET /api/incidents?open=true")
+        mine = await wait_until(listed, "the incident in GET /api/incidents?open=true")
     assert [i["id"] for i in mine] == [incident]
     assert mine[0]["severity"] == "sev1" and mine[0]["phase"] == "detected"
     runs = [w async for w in dev_client.list_workflows(
         f"WorkflowType = 'IncidentWorkflow' AND WorkflowId STARTS_WITH 'incident-{incident}'")]
     assert len(runs) == 1
-    await eventually(lambda: [p for p in recorder.pages() if p["incident_id"] == incident], "a page")
+    await wait_until(lambda: [p for p in recorder.pages() if p["incident_id"] == incident], "a page")
     await asyncio.sleep(0.5)
     assert [p["tier"] for p in recorder.pages() if p["incident_id"] == incident] == ["primary"]
     assert incident in [i["id"] for i in json.loads(await cli(dev_server, "list", "--json"))]
@@ -70,7 +57,7 @@ async def test_declare_show_decide_and_list_over_rest(stack, dev_server, recorde
         assert declared.status_code == 201, declared.text
         incident = declared.json()["id"]
         assert declared.json()["workflow_id"] == f"incident-{incident}"
-        await eventually(lambda: [p for p in recorder.pages() if p["incident_id"] == incident], "a page")
+        await wait_until(lambda: [p for p in recorder.pages() if p["incident_id"] == incident], "a page")
 
         shown = await http.get(f"/api/incidents/{incident}")
         assert shown.status_code == 200
@@ -103,7 +90,7 @@ async def test_declare_show_decide_and_list_over_rest(stack, dev_server, recorde
             ours = [i for i in everything if i["id"] == incident]
             return ours if ours and ours[0]["phase"] == "closed" and incident not in [i["id"] for i in open_] else None
 
-        await eventually(closed_in_list, "the closed incident listed under all, not open")
+        await wait_until(closed_in_list, "the closed incident listed under all, not open")
         late = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "add_note", "text": "x",
                                                                              "by": "minsu"})
         assert late.status_code == 409 and late.json()["detail"] == f"incident {incident} is closed (completed)"

@@ -11,22 +11,21 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from temporalio.service import RPCError, RPCStatusCode
 
 from gateway.mapping import incident_key
 from testkit.environment import free_port
 from testkit.gateway import (
+    GRAFANA_SECRET,
     ROTATED_TOKEN,
     address_of,
     alertmanager_group,
+    assert_no_workflow,
     example,
     outbox_rows,
-    private_dev_server,
+    post_raw,
     served,
 )
-from workflows.incident import WORKFLOW_ID_PREFIX
-
-GRAFANA_SECRET = "grafana-hmac-secret"
+from testkit.processes import DevServer
 
 
 @pytest.fixture
@@ -37,22 +36,8 @@ def gateway(time_env, task_queue):
         yield served_gateway
 
 
-async def assert_no_workflow(client, source: str, raw_key: str) -> None:
-    try:
-        await client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_key(source, raw_key)).describe()
-    except RPCError as exc:
-        assert exc.status == RPCStatusCode.NOT_FOUND
-        return
-    raise AssertionError(f"a workflow exists for {source} {raw_key!r}")
-
-
 def fresh_group() -> dict:
     return alertmanager_group(f"reject-{uuid.uuid4().hex}")
-
-
-async def post_raw(gateway, path: str, body: bytes, headers: dict | None = None, token: str | None = "test-token-1"):
-    async with gateway.http(token) as http:
-        return await http.post(path, content=body, headers={"Content-Type": "application/json", **(headers or {})})
 
 
 @pytest.mark.parametrize("headers, detail", [
@@ -240,19 +225,17 @@ def test_random_json_never_gets_a_5xx(time_env, task_queue):
 
 @pytest.mark.slow
 async def test_temporal_going_away_after_connecting_is_503(tmp_path, task_queue):
-    server = private_dev_server(tmp_path)
-    address = server.__enter__()
+    server = DevServer(tmp_path)
+    server.start()
     try:
-        with served(address, task_queue) as gateway:
+        with served(server.address, task_queue) as gateway:
             async with gateway.http() as http:
                 first = await http.post("/webhooks/alertmanager", json=fresh_group())
                 assert first.status_code == 200 and first.json()["started"], first.text
-                server.__exit__(None, None, None)
-                server = None
+                server.stop()
                 gone = await http.post("/webhooks/alertmanager", json=fresh_group())
                 assert gone.status_code == 503, gone.text
                 assert gone.json()["detail"].endswith("is unreachable; retry later")
                 assert outbox_rows(gateway.outbox_url) == []  # the outbox absorbs slowness, not outages
     finally:
-        if server is not None:
-            server.__exit__(None, None, None)
+        server.stop()

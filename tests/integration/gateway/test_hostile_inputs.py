@@ -7,16 +7,11 @@ import uuid
 
 import pytest
 
-from testkit.gateway import alert_stack, alertmanager_group, state_of, wait_until
+from testkit.gateway import alertmanager_group, state_of
+from testkit.polling import wait_until
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 STATE_BUDGET = 512 * 1024  # far below Temporal's 2 MB payload limit
-
-
-@pytest.fixture
-async def stack(time_env, task_queue, recorder):
-    async with alert_stack(time_env, task_queue, recorder) as gateway:
-        yield gateway
 
 
 def many_alerts(count: int) -> bytes:
@@ -39,10 +34,10 @@ async def acknowledge_and_show(http, incident: str) -> dict:
     return shown.json()
 
 
-async def test_ten_thousand_alerts_in_one_notification_leave_an_incident_that_still_answers(stack, time_env,
+async def test_ten_thousand_alerts_in_one_notification_leave_an_incident_that_still_answers(alert_gateway, time_env,
                                                                                            recorder):
     payload = many_alerts(10_000)
-    async with stack.http() as http:
+    async with alert_gateway.http() as http:
         opened = await http.post("/webhooks/alertmanager", content=payload,
                                  headers={"Content-Type": "application/json"})
         assert opened.status_code == 200, opened.text
@@ -56,9 +51,9 @@ async def test_ten_thousand_alerts_in_one_notification_leave_an_incident_that_st
     assert [p["tier"] for p in recorder.pages() if p["incident_id"] == incident] == ["primary"]
 
 
-async def test_huge_labels_are_cut_and_the_incident_still_accepts_decisions(stack, time_env):
+async def test_huge_labels_are_cut_and_the_incident_still_accepts_decisions(alert_gateway, time_env):
     key = f"big-{uuid.uuid4().hex}"
-    async with stack.http() as http:
+    async with alert_gateway.http() as http:
         for round_ in range(3):
             payload = alertmanager_group(key, fingerprints=[f"r{round_}a{i}" for i in range(10)])
             for alert in payload["alerts"]:
@@ -78,10 +73,10 @@ async def _has_alerts(client, incident: str, count: int):
 
 
 @pytest.mark.parametrize("field", ["startsAt", "endsAt"])
-async def test_a_time_in_year_9999_is_taken_at_the_door_and_primary_is_paged(stack, time_env, recorder, field):
+async def test_a_time_in_year_9999_is_taken_at_the_door_and_primary_is_paged(alert_gateway, time_env, recorder, field):
     payload = alertmanager_group(f"far-{uuid.uuid4().hex}")
     payload["alerts"][0][field] = "9999-12-31T23:59:59Z"
-    async with stack.http() as http:
+    async with alert_gateway.http() as http:
         opened = await http.post("/webhooks/alertmanager", json=payload)
         assert opened.status_code == 200 and opened.json()["message"].endswith("opened"), opened.text
         incident = opened.json()["incident_id"]
@@ -92,30 +87,30 @@ async def test_a_time_in_year_9999_is_taken_at_the_door_and_primary_is_paged(sta
 
 
 
-async def test_a_5000_character_title_is_refused_at_the_rest_api_naming_the_field(stack):
-    async with stack.http() as http:
+async def test_a_5000_character_title_is_refused_at_the_rest_api_naming_the_field(alert_gateway):
+    async with alert_gateway.http() as http:
         answer = await http.post("/api/incidents", json={"service": "payments", "severity": "sev2", "by": "minsu",
                                                         "title": "t" * 5000})
     assert answer.status_code == 422
     assert "title" in answer.text and "300" in answer.text
 
 
-async def test_a_5000_character_alertname_opens_an_incident_with_a_title_cut_to_the_limit(stack, time_env):
+async def test_a_5000_character_alertname_opens_an_incident_with_a_title_cut_to_the_limit(alert_gateway, time_env):
     payload = alertmanager_group(f"long-{uuid.uuid4().hex}", alertname="A" * 5000)
-    async with stack.http() as http:
+    async with alert_gateway.http() as http:
         opened = await http.post("/webhooks/alertmanager", json=payload)
         assert opened.status_code == 200, opened.text
         state = await state_of(time_env.client, opened.json()["incident_id"])
     assert len(state.title) == 300 and state.title.endswith("…")
 
 
-async def test_publish_postmortem_is_refused_from_outside_and_the_draft_stays_a_draft(stack, time_env):
+async def test_publish_postmortem_is_refused_from_outside_and_the_draft_stays_a_draft(alert_gateway, time_env):
     from temporalio.client import WorkflowUpdateFailedError
 
     from domain.incident.decisions import PublishPostmortem
 
     payload = alertmanager_group(f"pm-{uuid.uuid4().hex}")
-    async with stack.http() as http:
+    async with alert_gateway.http() as http:
         opened = await http.post("/webhooks/alertmanager", json=payload)
         incident = opened.json()["incident_id"]
         await state_of(time_env.client, incident)

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from cli.config_table import MASK, rows
 from settings import Settings
-from testkit.gateway import TOKEN, address_of, example, served, state_of, wait_until
+from testkit.gateway import TOKEN, address_of, assert_no_workflow, example, served, state_of
 from testkit.helpers import running_worker
-from tests.integration.gateway.test_gateway_rejections import assert_no_workflow
+from testkit.polling import wait_until
 from workflows.incident import WORKFLOW_ID_PREFIX
 
 PAYMENTS_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"  # 32 characters, like PagerDuty's integration keys

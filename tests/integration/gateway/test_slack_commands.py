@@ -10,8 +10,9 @@ import httpx
 from adapters.channels.slack import channel_name
 from domain.incident.phases import Phase
 from domain.incident.severity import Severity
-from testkit.comms import SIGNING_SECRET, command_body, comms_settings, comms_worker, eventually, signed, snapshot
+from testkit.comms import SIGNING_SECRET, command_body, comms_settings, comms_worker, signed, snapshot
 from testkit.gateway import address_of, served
+from testkit.polling import wait_until
 
 
 async def slash(gateway, text: str, user: str, channel: str) -> dict:
@@ -31,7 +32,7 @@ async def test_declare_then_run_the_incident_with_slash_commands_in_its_channel(
                                    "general")
             incident_id = re.search(r"incident `([^`]+)`", declared["text"]).group(1)
             room = channel_name("inc", incident_id)
-            state = await eventually(lambda: _state_where(client, incident_id, lambda s: s.room), "the incident room")
+            state = await wait_until(lambda: _state_where(client, incident_id, lambda s: s.room), "the incident room")
             assert (state.severity, state.service, state.title, state.declared_by) == (
                 Severity.SEV1, "matchmaking", "매칭 대기열 멈춤 (queue stuck)", "seoyeon")
 
@@ -73,7 +74,7 @@ async def test_wrong_channel_unknown_subcommand_and_bad_input_get_ephemeral_answ
             handle = await start_incident(client, task_queue, Severity.SEV2)
             incident_id = handle.id.removeprefix("incident-")
             room = channel_name("inc", incident_id)
-            await eventually(lambda: _state_where(client, incident_id, lambda s: s.room), "the incident room")
+            await wait_until(lambda: _state_where(client, incident_id, lambda s: s.room), "the incident room")
             answers = {
                 "wrong channel": await slash(gw, "ack", "U01MINSU", "general"),
                 "unknown subcommand": await slash(gw, "frobnicate now", "U01MINSU", room),

@@ -10,9 +10,10 @@ import pytest
 from adapters.channels.slack import channel_name
 from domain.incident.severity import Severity, Tier
 from domain.oncall.rotation import holder
-from testkit.comms import comms_settings, comms_worker, eventually, snapshot
+from testkit.comms import comms_settings, comms_worker, snapshot
 from testkit.fakes.slack_api import FakeSlack, Fault, is_header, is_thread_reply
 from testkit.helpers import start_incident
+from testkit.polling import wait_until
 
 
 def header_of(slack: FakeSlack, incident_id: str):
@@ -28,8 +29,8 @@ async def test_declare_creates_channel_invites_on_call_and_posts_header_with_but
         handle = await start_incident(time_env.client, task_queue, Severity.SEV1,
                                       title="결제 실패 급증 (payment errors)", declared_by="seoyeon")
         incident_id = handle.id.removeprefix("incident-")
-        channel, header = await eventually(lambda: header_of(slack, incident_id), "the header message")
-        state = await eventually(lambda: _with_room(time_env.client, incident_id), "the room in workflow state")
+        channel, header = await wait_until(lambda: header_of(slack, incident_id), "the header message")
+        state = await wait_until(lambda: _with_room(time_env.client, incident_id), "the room in workflow state")
         await handle.terminate("test over")
 
     assert channel.name == f"inc-{incident_id}"
@@ -62,12 +63,12 @@ async def test_phase_changes_update_the_same_header_and_thread_every_decision(ti
     async with comms_worker(time_env.client, task_queue, settings):
         handle = await start_incident(time_env.client, task_queue, Severity.SEV2)
         incident_id = handle.id.removeprefix("incident-")
-        await eventually(lambda: _with_room(time_env.client, incident_id), "the room")
+        await wait_until(lambda: _with_room(time_env.client, incident_id), "the room")
         await handle.execute_update(IncidentWorkflow.decide, d.Acknowledge(by="minsu"))
         await handle.execute_update(IncidentWorkflow.decide, d.MarkMitigated(by="minsu"))
         channel, header = header_of(slack, incident_id)
-        await eventually(lambda: "mitigated" in header["text"], "the header to show the mitigated phase")
-        replies = await eventually(lambda: len(slack.replies(channel, header["ts"])) >= 3 and
+        await wait_until(lambda: "mitigated" in header["text"], "the header to show the mitigated phase")
+        replies = await wait_until(lambda: len(slack.replies(channel, header["ts"])) >= 3 and
                                    slack.replies(channel, header["ts"]), "threaded replies")
         await handle.terminate("test over")
 
@@ -89,9 +90,9 @@ async def test_rate_limit_retries_after_retry_after_and_lost_answers_post_once(t
     async with comms_worker(time_env.client, task_queue, settings):
         handle = await start_incident(time_env.client, task_queue, Severity.SEV2)
         incident_id = handle.id.removeprefix("incident-")
-        state = await eventually(lambda: _with_room(time_env.client, incident_id), "the room", timeout=30)
+        state = await wait_until(lambda: _with_room(time_env.client, incident_id), "the room", timeout=30)
         channel, header = header_of(slack, incident_id)
-        await eventually(lambda: any("paged primary" in r["text"] for r in slack.replies(channel, header["ts"])),
+        await wait_until(lambda: any("paged primary" in r["text"] for r in slack.replies(channel, header["ts"])),
                          "the page note in the thread", timeout=30)
         await handle.terminate("test over")
 
@@ -113,10 +114,10 @@ async def test_worker_stopped_mid_post_does_not_post_the_header_twice(dev_client
     async with comms_worker(dev_client, task_queue, settings):
         handle = await start_incident(dev_client, task_queue, Severity.SEV2)
         incident_id = handle.id.removeprefix("incident-")
-        await eventually(lambda: header_of(slack, incident_id), "the header to be posted")
+        await wait_until(lambda: header_of(slack, incident_id), "the header to be posted")
     # the first worker is gone; a new one takes over the retried activity
     async with comms_worker(dev_client, task_queue, settings):
-        state = await eventually(lambda: _with_room(dev_client, incident_id), "the room", timeout=60)
+        state = await wait_until(lambda: _with_room(dev_client, incident_id), "the room", timeout=60)
         await handle.terminate("test over")
     channel, header = header_of(slack, incident_id)
     assert len(slack.headers(channel)) == 1
@@ -131,8 +132,8 @@ async def test_without_a_pager_the_paged_person_gets_a_slack_dm_and_drills_reach
         drill = await start_incident(time_env.client, task_queue, Severity.SEV0, drill=True, title="Tabletop")
         handle = await start_incident(time_env.client, task_queue, Severity.SEV2)
         incident_id = handle.id.removeprefix("incident-")
-        state = await eventually(lambda: _paged(time_env.client, incident_id), "the primary page")
-        person = await eventually(lambda: _dm_for(slack, state), "the DM to the paged person")
+        state = await wait_until(lambda: _paged(time_env.client, incident_id), "the primary page")
+        person = await wait_until(lambda: _dm_for(slack, state), "the DM to the paged person")
         drill_state = await snapshot(time_env.client, drill.id.removeprefix("incident-"))
         for running in (drill, handle):
             await running.terminate("test over")

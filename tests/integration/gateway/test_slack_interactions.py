@@ -10,19 +10,11 @@ import httpx
 from adapters.channels.slack import channel_name
 from domain.incident.phases import Phase
 from domain.incident.severity import Severity
-from testkit.comms import (
-    SIGNING_SECRET,
-    button_body,
-    command_body,
-    comms_settings,
-    comms_worker,
-    eventually,
-    signed,
-    snapshot,
-)
+from testkit.comms import SIGNING_SECRET, button_body, command_body, comms_settings, comms_worker, signed, snapshot
 from testkit.environment import PROJECT
 from testkit.gateway import address_of, served
 from testkit.helpers import start_incident
+from testkit.polling import wait_until
 
 TRANSCRIPT = PROJECT / ".incidentflow" / "slack-transcript.txt"
 
@@ -59,40 +51,40 @@ async def test_whole_incident_from_slack_buttons_pages_once_and_status_page_foll
             handle = await start_incident(client, task_queue, Severity.SEV1, service="payments",
                                           title="결제 실패 급증 — payment errors", declared_by="seoyeon")
             incident_id = handle.id.removeprefix("incident-")
-            await eventually(lambda: _room(client, incident_id), "the incident room")
-            page = await eventually(lambda: _on_page(gw, incident_id), "the incident on the status page")
+            await wait_until(lambda: _room(client, incident_id), "the incident room")
+            page = await wait_until(lambda: _on_page(gw, incident_id), "the incident on the status page")
             assert page["status"] == "investigating" and page["impact"] == "partial_outage"
 
             # Kim Minsu acknowledges, Lee Jiyoung takes IC, all from buttons
             assert (await click(gw, "acknowledge", incident_id, "U01MINSU")).status_code == 200
             assert (await click(gw, "ic", incident_id, "U02JIYOUNG")).status_code == 200
-            state = await eventually(lambda: _state_where(client, incident_id, lambda s: s.roles.ic), "IC assigned")
+            state = await wait_until(lambda: _state_where(client, incident_id, lambda s: s.roles.ic), "IC assigned")
             assert state.acknowledged_by == "minsu" and state.roles.ic == "jiyoung"
             assert state.phase == Phase.TRIAGED
 
             # the Comms Lead posts an external update with the slash command
             answer = await command(gw, "status identified 원인 파악: 결제 DB 커넥션 풀 고갈", "U02JIYOUNG", incident_id)
             assert answer.json()["response_type"] == "in_channel", answer.text
-            page = await eventually(lambda: _on_page(gw, incident_id, "identified"), "the identified update")
+            page = await wait_until(lambda: _on_page(gw, incident_id, "identified"), "the identified update")
             assert page["updates"][0]["message"] == "원인 파악: 결제 DB 커넥션 풀 고갈"
             assert page["next_update_by"] is not None
 
             assert (await click(gw, "mitigated", incident_id, "U02JIYOUNG")).status_code == 200
-            page = await eventually(lambda: _on_page(gw, incident_id, "monitoring"), "monitoring on the page")
+            page = await wait_until(lambda: _on_page(gw, incident_id, "monitoring"), "monitoring on the page")
             assert page["impact"] == "degraded_performance"
 
             assert (await click(gw, "resolve", incident_id, "U02JIYOUNG")).status_code == 200
-            page = await eventually(lambda: _on_page(gw, incident_id, "resolved"), "resolved on the page")
+            page = await wait_until(lambda: _on_page(gw, incident_id, "resolved"), "resolved on the page")
             doc = await status_json(gw)
             assert {c["name"]: c["status"] for c in doc["components"]}["payments"] == "operational"
             assert page["next_update_by"] is None
-            await eventually(lambda: pagerduty.accepted("resolve"), "PagerDuty resolve")
+            await wait_until(lambda: pagerduty.accepted("resolve"), "PagerDuty resolve")
             channel = slack.channel_named(channel_name("inc", incident_id))
             header = slack.headers(channel)[0]
-            await eventually(lambda: re.search(r"Phase: (resolved|postmortem)", header["text"]),
+            await wait_until(lambda: re.search(r"Phase: (resolved|postmortem)", header["text"]),
                              "the header to show the incident resolved")
             # the page's thread reply follows its activity, which PagerDuty's two failures kept retrying
-            await eventually(lambda: any("paged primary" in r["text"] for r in slack.replies(channel, header["ts"])),
+            await wait_until(lambda: any("paged primary" in r["text"] for r in slack.replies(channel, header["ts"])),
                              "the primary page in the thread")
             state = await snapshot(client, incident_id)
             await handle.terminate("test over")
@@ -129,7 +121,7 @@ async def test_forged_stale_and_replayed_requests_are_refused_and_change_nothing
         with served(address_of(client), task_queue, data_dir=tmp_path, slack_signing_secret=SIGNING_SECRET) as gw:
             handle = await start_incident(client, task_queue, Severity.SEV2)
             incident_id = handle.id.removeprefix("incident-")
-            await eventually(lambda: _room(client, incident_id), "the incident room")
+            await wait_until(lambda: _room(client, incident_id), "the incident room")
             body = button_body("acknowledge", incident_id, "U01MINSU")
             async with gw.http(token=None) as http:
                 wrong = await http.post("/slack/interactions", content=body, headers=signed(body, "not-the-secret"))
@@ -145,7 +137,7 @@ async def test_forged_stale_and_replayed_requests_are_refused_and_change_nothing
                 headers = signed(body)
                 first = await http.post("/slack/interactions", content=body, headers=headers)
                 replay = await http.post("/slack/interactions", content=body, headers=headers)
-            state = await eventually(lambda: _state_where(client, incident_id, lambda s: s.acknowledged_by),
+            state = await wait_until(lambda: _state_where(client, incident_id, lambda s: s.acknowledged_by),
                                      "the genuine click")
             await handle.terminate("test over")
 

@@ -3,18 +3,18 @@ everything, PagerDuty still gets the primary page at once and the escalation pag
 (time-skipping server); once Slack is back, the room opens and every thread message is delivered exactly
 once. Real slack-sdk, real PagerDuty client, fakes on loopback."""
 
-import asyncio
 from datetime import timedelta
 
 from adapters.channels import RecordingChannel
 from adapters.channels.slack import channel_name, message_key
 from adapters.policy_files import load_policy
 from domain.incident.severity import Severity
-from testkit.comms import comms_settings, comms_worker, eventually, snapshot
+from testkit.comms import comms_settings, comms_worker, snapshot
 from testkit.environment import POLICY_DIR
 from testkit.fakes.pagerduty import FakePagerDuty
 from testkit.fakes.slack_api import FakeSlack, Fault
 from testkit.helpers import start_incident
+from testkit.polling import skip_time_until, wait_until
 
 
 def triggered(pagerduty: FakePagerDuty, incident_id: str, tier: str) -> bool:
@@ -49,33 +49,36 @@ async def test_slack_down_does_not_delay_pagerduty_pages_or_escalations_and_reco
         handle = await start_incident(client, task_queue, Severity.SEV1, service="payments",
                                       title="결제 실패 급증 — Slack is down too")
         incident_id = handle.id.removeprefix("incident-")
-        await eventually(lambda: triggered(pagerduty, incident_id, "primary"), "the primary page on PagerDuty")
+        await wait_until(lambda: triggered(pagerduty, incident_id, "primary"), "the primary page on PagerDuty")
         state = await snapshot(client, incident_id)
         detected = state.detected_at
 
         # not acknowledged within Sev1's 5 minutes: the secondary is paged, Slack still answering 500
         await time_env.sleep(timedelta(minutes=6))
-        await eventually(lambda: triggered(pagerduty, incident_id, "secondary"), "the ack-timeout page")
+        await wait_until(lambda: triggered(pagerduty, incident_id, "secondary"), "the ack-timeout page")
         assert slack_answered_ok(slack) == []
 
         # Slack now rate-limits everything; 30 minutes: the team lead (tertiary) is paged on time
         slack.outage = Fault(status=429, retry_after=20)
         await time_env.sleep(timedelta(minutes=25))
-        await eventually(lambda: triggered(pagerduty, incident_id, "tertiary"), "the 30-minute page")
+        await wait_until(lambda: triggered(pagerduty, incident_id, "tertiary"), "the 30-minute page")
         assert slack_answered_ok(slack) == []
         during = await snapshot(client, incident_id)
         failed = {c.status for c in slack.calls}
 
         # Slack is back: retries (at most a minute of backoff apart) deliver everything that was held back
         slack.outage = None
-        for _ in range(40):
-            await time_env.sleep(timedelta(seconds=30))
-            await asyncio.sleep(0.3)
+
+        def sent() -> set[str]:
+            return {message_key(r["key"]) for r in recorder.read()
+                    if r["type"] == "message" and r["incident_id"] == incident_id and r["kind"] != "declared"}
+
+        async def everything_delivered() -> bool:
             keys = thread_keys(slack, incident_id)
-            expected = {message_key(r["key"]) for r in recorder.read()
-                        if r["type"] == "message" and r["incident_id"] == incident_id and r["kind"] != "declared"}
-            if keys is not None and expected <= set(keys) and (await snapshot(client, incident_id)).room:
-                break
+            return keys is not None and sent() <= set(keys) and bool((await snapshot(client, incident_id)).room)
+
+        await skip_time_until(time_env, everything_delivered, "every held-back message in the thread", steps=40)
+        expected = sent()
         state = await snapshot(client, incident_id)
         await handle.terminate("test over")
 

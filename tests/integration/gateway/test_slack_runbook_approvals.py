@@ -9,17 +9,10 @@ import pytest
 
 from activities.remediation import RemediationActivities
 from adapters.channels.slack import channel_name
-from testkit.comms import (
-    SIGNING_SECRET,
-    button_body,
-    comms_settings,
-    comms_worker,
-    eventually,
-    signed,
-    view_submission_body,
-)
+from testkit.comms import SIGNING_SECRET, button_body, comms_settings, comms_worker, signed, view_submission_body
 from testkit.fakes.slack_api import TOKEN, FakeSlack
 from testkit.gateway import address_of, served
+from testkit.polling import wait_until
 from testkit.runbooks import (
     gate_state,
     open_alert_incident,
@@ -27,7 +20,7 @@ from testkit.runbooks import (
     runbook_texts,
     served_fakes,
     terminate_all,
-    wait_for,
+    wait_for_state,
 )
 
 GAME_DOWN = {"alertname": "GameServerFleetDown", "service": "game-servers", "severity": "critical"}
@@ -71,16 +64,17 @@ async def test_waiting_step_posts_approve_reject_buttons_and_a_signed_approve_ru
             try:
                 handle = await open_alert_incident(client, task_queue, GAME_DOWN, service="game-servers")
                 incident_id = handle.id.removeprefix("incident-")
-                await wait_for(handle, lambda s: gate_state(s, "game-server-fleet-down", "restart-fleet") == "waiting",
-                               "restart-fleet to wait for approval")
-                message = await eventually(lambda: approval_message(slack, incident_id, "restart-fleet"),
+                await wait_for_state(handle,
+                                     lambda s: gate_state(s, "game-server-fleet-down", "restart-fleet") == "waiting",
+                                     "restart-fleet to wait for approval")
+                message = await wait_until(lambda: approval_message(slack, incident_id, "restart-fleet"),
                                            "the approval message in Slack")
                 assert fakes.ops.effects == []  # nothing changed before the click
 
                 approve = buttons(message)["approve_step"]
                 status, text = await post(gw, button_body("approve_step", approve["value"], "U01MINSU"))
                 assert status == 200, text
-                state = await wait_for(handle, lambda s: run_status(s, "game-server-fleet-down") not in
+                state = await wait_for_state(handle, lambda s: run_status(s, "game-server-fleet-down") not in
                                        (None, "running"), "the runbook to finish")
             finally:
                 await terminate_all(client, task_queue)
@@ -116,7 +110,7 @@ async def test_reject_opens_a_reason_modal_and_the_submitted_reason_aborts_the_r
             try:
                 handle = await open_alert_incident(client, task_queue, LEADERBOARD, service="leaderboard")
                 incident_id = handle.id.removeprefix("incident-")
-                message = await eventually(lambda: approval_message(slack, incident_id, "flush-cache"),
+                message = await wait_until(lambda: approval_message(slack, incident_id, "flush-cache"),
                                            "the approval message in Slack", timeout=60)
                 reject = buttons(message)["reject_step"]
                 status, text = await post(gw, button_body("reject_step", reject["value"], "U02JIYOUNG"))
@@ -125,13 +119,14 @@ async def test_reject_opens_a_reason_modal_and_the_submitted_reason_aborts_the_r
                 modal = slack.views[0]
                 # an empty reason is refused inside the modal; nothing is decided
                 status, empty = await post(gw, view_submission_body(modal["private_metadata"], "  ", "U02JIYOUNG"))
-                state = await wait_for(handle, lambda s: True, "a snapshot")
+                state = await wait_for_state(handle, lambda s: True, "a snapshot")
                 assert gate_state(state, "leaderboard-errors", "flush-cache") == "waiting"
                 reason = "캐시 비우면 랭킹 재계산 부하 — DB 먼저 확인"
                 status, submitted = await post(gw, view_submission_body(modal["private_metadata"], reason,
                                                                          "U02JIYOUNG"))
-                state = await wait_for(handle, lambda s: run_status(s, "leaderboard-errors") not in (None, "running"),
-                                       "the run to abort")
+                state = await wait_for_state(handle,
+                                             lambda s: run_status(s, "leaderboard-errors") not in (None, "running"),
+                                             "the run to abort")
             finally:
                 await terminate_all(client, task_queue)
 
@@ -157,14 +152,15 @@ async def test_reject_without_a_gateway_slack_token_rejects_naming_the_clicker(
             try:
                 handle = await open_alert_incident(client, task_queue, LEADERBOARD, service="leaderboard")
                 incident_id = handle.id.removeprefix("incident-")
-                message = await eventually(lambda: approval_message(slack, incident_id, "flush-cache"),
+                message = await wait_until(lambda: approval_message(slack, incident_id, "flush-cache"),
                                            "the approval message in Slack", timeout=60)
                 tampered = json.dumps({"incident": incident_id, "runbook": "leaderboard-errors", "step": "x; rm -rf"})
                 bad_status, bad = await post(gw, button_body("reject_step", tampered, "U03HYUNWOO"))
                 status, text = await post(gw, button_body("reject_step", buttons(message)["reject_step"]["value"],
                                                           "U03HYUNWOO"))
-                state = await wait_for(handle, lambda s: run_status(s, "leaderboard-errors") not in (None, "running"),
-                                       "the run to abort")
+                state = await wait_for_state(handle,
+                                             lambda s: run_status(s, "leaderboard-errors") not in (None, "running"),
+                                             "the run to abort")
             finally:
                 await terminate_all(client, task_queue)
 

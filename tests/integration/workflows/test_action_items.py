@@ -5,9 +5,9 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from activities.learning import LedgerActivities
-from cli.action_cmd import add_action_item, complete_action_item
 from domain.incident.lifecycle import new_incident
 from domain.incident.state import IncidentStart
+from service.action_items import add_action_item, complete_action_item
 from worker import build_worker
 from workflows.action_item import ActionItemWorkflow, action_workflow_id
 

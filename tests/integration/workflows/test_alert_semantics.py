@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.alerts.handling import AlertSnapshot, merge_snapshot
+from domain.incident import decision_rules, phase_changes, planner
 from domain.incident import decisions as d
-from domain.incident import planner
 from domain.incident.lifecycle import new_incident
 from domain.incident.phases import Phase
 from domain.incident.severity import Severity, Tier
@@ -55,7 +55,7 @@ def test_a_firing_after_the_incident_mitigated_itself_reopens_it_and_pages_prima
 
 def test_the_person_who_acknowledged_is_the_one_paged_again(policy):
     state = alert_incident(policy, alert("a"))
-    d.apply(state, d.Acknowledge(by="hyunwoo"), T0 + timedelta(minutes=1))
+    decision_rules.apply(state, d.Acknowledge(by="hyunwoo"), T0 + timedelta(minutes=1))
     merge_snapshot(policy, state, snapshot(alert("a", "resolved")), T0 + timedelta(minutes=2))
     merge_snapshot(policy, state, snapshot(alert("a")), T0 + timedelta(minutes=30))
     assert state.phase == Phase.TRIAGED  # back where it was, acknowledged
@@ -75,7 +75,7 @@ def test_a_flapping_alert_pages_again_at_most_every_five_minutes(policy):
 
 def test_a_person_marking_it_mitigated_is_not_undone_by_an_alert(policy):
     state = alert_incident(policy, alert("a"))
-    d.apply(state, d.MarkMitigated(by="minsu"), T0 + timedelta(minutes=1))
+    decision_rules.apply(state, d.MarkMitigated(by="minsu"), T0 + timedelta(minutes=1))
     merge_snapshot(policy, state, snapshot(alert("a", "resolved")), T0 + timedelta(minutes=2))
     merge_snapshot(policy, state, snapshot(alert("a")), T0 + timedelta(minutes=3))
     assert state.phase == Phase.MITIGATED and not state.refired_at
@@ -118,8 +118,8 @@ def test_pause_while_recovered_is_a_policy_setting(policy, pause, rule_due):
 
 def test_an_alert_resolving_while_the_postmortem_is_due_is_recorded(policy):
     state = alert_incident(policy, alert("a"))
-    d.apply(state, d.Resolve(by="minsu"), T0 + timedelta(minutes=10))
-    d.advance(state, Phase.POSTMORTEM, T0 + timedelta(minutes=10), "incidentflow")
+    decision_rules.apply(state, d.Resolve(by="minsu"), T0 + timedelta(minutes=10))
+    phase_changes.advance(state, Phase.POSTMORTEM, T0 + timedelta(minutes=10), "incidentflow")
     merge_snapshot(policy, state, snapshot(alert("a", "resolved")), T0 + timedelta(minutes=30))
     assert state.alerts["a"].status == "resolved"
     assert state.timeline[-1].text == "resolved: FriendsApiErrors: a is failing"

@@ -5,10 +5,11 @@ so a long title is not refused at all. Real adapters against the fakes on loopba
 from datetime import timedelta
 
 from domain.incident.severity import Severity
-from testkit.comms import comms_settings, comms_worker, eventually
+from testkit.comms import comms_settings, comms_worker
 from testkit.fakes.pagerduty import FakePagerDuty
 from testkit.fakes.statuspage import FakeStatuspage
 from testkit.helpers import start_incident
+from testkit.polling import wait_until
 from workflows.incident import IncidentWorkflow
 
 PAGE, KEY = "pg-refusals", "sp-key-refusals"
@@ -22,7 +23,7 @@ async def test_a_title_longer_than_statuspage_allows_is_cut_by_the_adapter(time_
         async with comms_worker(time_env.client, task_queue, settings):
             handle = await start_incident(time_env.client, task_queue, Severity.SEV0, service="game-servers",
                                           title=LONG_TITLE)
-            await eventually(lambda: fake.processed("POST"), "the Statuspage incident")
+            await wait_until(lambda: fake.processed("POST"), "the Statuspage incident")
             await handle.terminate("test over")
     [incident] = fake.incidents.values()
     assert len(incident["name"]) == 255 and incident["name"].startswith("결제 실패 Payment errors")
@@ -36,14 +37,14 @@ async def test_a_refusing_statuspage_is_asked_once_and_the_timeline_says_why(tim
                                   statuspage_api_key=KEY)
         async with comms_worker(time_env.client, task_queue, settings):
             handle = await start_incident(time_env.client, task_queue, Severity.SEV0, service="game-servers")
-            await eventually(lambda: fake.calls, "the first Statuspage request")
+            await wait_until(lambda: fake.calls, "the first Statuspage request")
 
             async def refusal_noted():
                 state = await handle.query(IncidentWorkflow.snapshot)
                 timeline = state.timeline if state else []
                 return [e for e in timeline if e.kind == "notification" and "statuspage" in e.text]
 
-            [noted] = await eventually(refusal_noted, "the refusal in the timeline")
+            [noted] = await wait_until(refusal_noted, "the refusal in the timeline")
             calls_then = len(fake.calls)
             await time_env.sleep(timedelta(minutes=30))  # retried once a minute, this was 30 more calls
             state = await handle.query(IncidentWorkflow.snapshot)
@@ -68,7 +69,7 @@ async def test_a_page_pagerduty_refuses_is_written_into_the_timeline_and_not_sen
                 timeline = state.timeline if state else []
                 return [e for e in timeline if e.kind == "notification" and "pagerduty" in e.text]
 
-            [noted] = await eventually(refusal_noted, "the refused page in the timeline")
+            [noted] = await wait_until(refusal_noted, "the refused page in the timeline")
             await time_env.sleep(timedelta(minutes=10))
             state = await handle.query(IncidentWorkflow.snapshot)
             await handle.terminate("test over")

@@ -14,12 +14,13 @@ from domain.incident import decisions as d
 from domain.incident.phases import Phase
 from domain.incident.severity import Severity
 from service.incident_reader import query_snapshot, run_histories
-from testkit.gateway import address_of, alertmanager_group, served
+from testkit.gateway import address_of, alertmanager_group, served, state_with_alerts
 from testkit.helpers import running_worker, start_incident
-from tests.integration.gateway.test_gateway_alerts import _with_alerts, wait_for
-from tests.integration.workflows.test_replay import load_history, stored_histories
+from testkit.histories import load_history, stored_histories
+from testkit.polling import wait_until
 from worker import build_replayer
-from workflows.incident import CONTINUE_AS_NEW_WHEN_LONG, WORKFLOW_ID_PREFIX, IncidentWorkflow
+from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
+from workflows.incident_versions import CONTINUE_AS_NEW_WHEN_LONG
 
 
 async def replay_failures(histories) -> list[str]:
@@ -119,7 +120,8 @@ async def test_an_alert_for_a_continued_incident_lands_in_it_and_opens_nothing_n
                 assert len(await run_histories(time_env.client, handle.id)) >= 2
                 grown = alertmanager_group(group["groupKey"], fingerprints=("f1", "f2", "f3"))
                 again = await http.post("/webhooks/alertmanager", json=grown)
-                state = await wait_for(lambda: _with_alerts(time_env.client, first["incident_id"], 3), "third alert")
+                state = await wait_until(lambda: state_with_alerts(time_env.client, first["incident_id"], 3),
+                                         "third alert")
             started = gateway.metric("incidentflow_gateway_incidents_started_total", source="alertmanager")
     assert first["started"] is True
     assert again.status_code == 200 and again.json()["incident_id"] == first["incident_id"], again.text

@@ -12,8 +12,11 @@ import pytest
 from pydantic import ValidationError
 
 from cli.drill_cmd import schema_document
-from cli.drill_runner import load_all, load_scenario, new_incident_id, play, run_live
-from domain.drills.drill import DrillRequest, Scenario, compress_policy, describe_scenario_errors
+from cli.drill_runner import load_all, load_scenario, new_incident_id
+from domain.drills.compression import compress_policy
+from domain.drills.playback import DrillRequest
+from domain.drills.scenario import Scenario, describe_scenario_errors
+from service.drills import play, run_live
 from testkit.environment import PROJECT
 from testkit.helpers import running_worker
 

@@ -11,7 +11,7 @@ import yaml
 from adapters.stores.overrides import OverrideStore
 from domain.incident.severity import Severity, Tier
 from domain.oncall.rotation import Override, holder
-from domain.policy.model import WEEKDAYS
+from domain.policy.oncall_policy import WEEKDAYS
 from testkit.environment import POLICY_DIR
 from testkit.helpers import start_incident
 from worker import build_worker

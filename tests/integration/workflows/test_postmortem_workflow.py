@@ -1,7 +1,6 @@
 """Time-skipping: resolution starts the PostmortemWorkflow, which drafts, reminds at 24 h and 46 h, tells
 tier 3 at 48 h and records the miss; publishing closes the incident. Also the sev3 path (no postmortem)."""
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -14,19 +13,11 @@ from domain.incident.phases import Phase
 from domain.incident.severity import Severity, Tier
 from domain.oncall.rotation import holder
 from testkit.helpers import start_incident
+from testkit.polling import wait_until
 from testkit.postmortems import in_phase, postmortem_of
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.postmortem import PostmortemWorkflow, Publish
-
-
-async def wait_for(probe, what: str, attempts: int = 200):
-    for _ in range(attempts):
-        value = await probe()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 async def resolved_incident(env, task_queue, severity=Severity.SEV1):
@@ -115,7 +106,7 @@ async def test_a_severity_without_postmortem_stays_resolved_until_closed(time_en
                                                                          tmp_path):
     async with build_worker(time_env.client, task_queue, [recorder], learning=LedgerActivities(ledger, tmp_path)):
         incident = await resolved_incident(time_env, task_queue, severity=Severity.SEV3)
-        state = await wait_for(lambda: in_phase(incident, Phase.RESOLVED), "phase resolved")
+        state = await wait_until(lambda: in_phase(incident, Phase.RESOLVED), "phase resolved", timeout=10)
         await incident.execute_update(IncidentWorkflow.decide, d.Close(by="jiyoung"))
         assert (await incident.result()).phase == Phase.CLOSED
         assert ledger.postmortem(state.id) is None

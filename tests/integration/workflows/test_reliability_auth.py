@@ -17,13 +17,23 @@ import uuid
 
 import pytest
 
-from testkit.comms import PD_KEY, SIGNING_SECRET, button_body, comms_settings, comms_worker, eventually, signed
+from testkit.comms import PD_KEY, SIGNING_SECRET, button_body, comms_settings, comms_worker, signed
 from testkit.comms import snapshot as incident_snapshot
 from testkit.fakes.pagerduty import FakePagerDuty
 from testkit.fakes.slack_api import TOKEN as SLACK_BOT_TOKEN
 from testkit.fakes.slack_api import FakeSlack
-from testkit.gateway import ROTATED_TOKEN, TOKEN, address_of, alertmanager_group, example, served
-from tests.integration.gateway.test_gateway_rejections import GRAFANA_SECRET, assert_no_workflow, post_raw
+from testkit.gateway import (
+    GRAFANA_SECRET,
+    ROTATED_TOKEN,
+    TOKEN,
+    address_of,
+    alertmanager_group,
+    assert_no_workflow,
+    example,
+    post_raw,
+    served,
+)
+from testkit.polling import wait_until
 from workflows.incident import WORKFLOW_ID_PREFIX
 
 TIMESTAMP_HEADER = "X-Grafana-Alerting-Signature-Timestamp"
@@ -115,18 +125,18 @@ async def test_no_configured_secret_reaches_a_workflow_history_or_the_logs(time_
                                              json=alertmanager_group(f"secrets-{uuid.uuid4().hex}"))
                     assert opened.status_code == 200, opened.text
                     incident_id = opened.json()["incident_id"]
-                    await eventually(lambda: pagerduty.accepted("trigger"), "the PagerDuty page")
-                    await eventually(lambda: _has_room(client, incident_id), "the Slack room")
+                    await wait_until(lambda: pagerduty.accepted("trigger"), "the PagerDuty page")
+                    await wait_until(lambda: _has_room(client, incident_id), "the Slack room")
                     body = button_body("acknowledge", incident_id, "U01MINSU")
                     async with gw.http(token=None) as slack_http:
                         clicked = await slack_http.post("/slack/interactions", content=body, headers=signed(body))
                     assert clicked.status_code == 200, clicked.text
-                    await eventually(lambda: _where(client, incident_id, lambda s: s.acknowledged_by), "the ack")
+                    await wait_until(lambda: _where(client, incident_id, lambda s: s.acknowledged_by), "the ack")
                     resolved = await http.post(f"/api/incidents/{incident_id}/decisions",
                                                json={"kind": "resolve", "by": "minsu", "summary": "rolled back"})
                     assert resolved.status_code == 200, resolved.text
-                    await eventually(lambda: _where(client, incident_id, lambda s: s.resolved_at), "resolution")
-                    await eventually(lambda: pagerduty.accepted("resolve"), "the PagerDuty resolve")
+                    await wait_until(lambda: _where(client, incident_id, lambda s: s.resolved_at), "resolution")
+                    await wait_until(lambda: pagerduty.accepted("resolve"), "the PagerDuty resolve")
                     histories = await _histories(client, WORKFLOW_ID_PREFIX + incident_id, set())
                     await client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_id).terminate("test over")
 

@@ -17,9 +17,9 @@ from domain.incident.lifecycle import new_incident
 from domain.incident.phases import Phase
 from domain.incident.severity import Severity
 from domain.incident.state import IncidentStart
-from testkit.comms import comms_settings, comms_worker, eventually, snapshot
-from testkit.gateway import address_of, alertmanager_group, served
-from tests.integration.gateway.test_gateway_rejections import assert_no_workflow
+from testkit.comms import comms_settings, comms_worker, snapshot
+from testkit.gateway import address_of, alertmanager_group, assert_no_workflow, served
+from testkit.polling import wait_until
 from workflows.incident import WORKFLOW_ID_PREFIX
 
 HOSTILE = [
@@ -97,7 +97,7 @@ async def test_hostile_alert_is_stored_as_text_and_shown_escaped_on_the_status_p
                     doc = (await http.get("/status.json")).json()
                     return doc if any(i["id"] == incident_id for i in doc["incidents"]) else None
 
-                await eventually(on_the_page, "the incident on the status page")
+                await wait_until(on_the_page, "the incident on the status page")
                 page = (await http.get("/status")).text
                 state = await snapshot(client, incident_id)
                 for decision in ({"kind": "acknowledge", "by": "jiyoung"},
@@ -110,7 +110,7 @@ async def test_hostile_alert_is_stored_as_text_and_shown_escaped_on_the_status_p
                 current = await snapshot(client, incident_id)
                 return path.read_text(encoding="utf-8") if current.phase == Phase.POSTMORTEM and path.exists() else None
 
-            draft = await eventually(drafted, "the postmortem draft", timeout=60)
+            draft = await wait_until(drafted, "the postmortem draft", timeout=60)
         await client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident_id).terminate("test over")
 
     # stored as text, exactly as sent: nothing was interpreted on the way; the 100 kB value is cut to the limit

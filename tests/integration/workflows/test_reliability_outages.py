@@ -19,9 +19,10 @@ from adapters.stores.status_store import StatusStore
 from domain.comms.view import AUTOMATIC_MESSAGES
 from domain.incident import decisions as d
 from domain.incident.severity import Severity
-from testkit.comms import comms_settings, comms_worker, eventually, snapshot
+from testkit.comms import comms_settings, comms_worker, snapshot
 from testkit.fakes.statuspage import FakeStatuspage
 from testkit.helpers import start_incident
+from testkit.polling import skip_time_until, wait_until
 from workflows.incident import IncidentWorkflow
 
 TIERS = ("primary", "secondary", "tertiary")
@@ -35,11 +36,11 @@ async def escalate_through_the_outage(time_env, recorder: RecordingChannel, inci
     """The service down for 6 minutes (the Sev1 ack timeout pages secondary at 5:00), then `rate_limit()`ed
     (429 + Retry-After) for 25 more (tertiary at 30:00); each page must reach the recording channel on time."""
     await time_env.sleep(timedelta(minutes=6))
-    await eventually(lambda: recorded_tiers(recorder, incident_id) == ["primary", "secondary"],
+    await wait_until(lambda: recorded_tiers(recorder, incident_id) == ["primary", "secondary"],
                      "the ack-timeout page on the working channels")
     rate_limit()
     await time_env.sleep(timedelta(minutes=25))
-    await eventually(lambda: recorded_tiers(recorder, incident_id) == list(TIERS), "the 30-minute page")
+    await wait_until(lambda: recorded_tiers(recorder, incident_id) == list(TIERS), "the 30-minute page")
 
 
 def seconds(delta: timedelta) -> int:
@@ -82,7 +83,7 @@ async def test_pagerduty_down_for_half_an_hour_escalates_on_time_elsewhere_and_d
         handle = await start_incident(client, task_queue, Severity.SEV1, service="payments",
                                       title="Payment errors while PagerDuty is down")
         incident_id = handle.id.removeprefix("incident-")
-        await eventually(lambda: recorded_tiers(recorder, incident_id) == ["primary"], "the primary page")
+        await wait_until(lambda: recorded_tiers(recorder, incident_id) == ["primary"], "the primary page")
         detected = (await snapshot(client, incident_id)).detected_at
 
         await escalate_through_the_outage(time_env, recorder, incident_id,
@@ -92,11 +93,8 @@ async def test_pagerduty_down_for_half_an_hour_escalates_on_time_elsewhere_and_d
         accepted_during = pagerduty.accepted("trigger")
 
         pagerduty.outage = None  # back: the retries (backing off to once a minute) go through
-        for _ in range(20):
-            await time_env.sleep(timedelta(seconds=30))
-            await asyncio.sleep(0.3)
-            if {b["dedup_key"] for b in pagerduty.accepted("trigger")} >= {f"{incident_id}/{t}" for t in TIERS}:
-                break
+        await skip_time_until(time_env, lambda: {b["dedup_key"] for b in pagerduty.accepted("trigger")} >= {
+            f"{incident_id}/{t}" for t in TIERS}, "every tier's page accepted", steps=20)
         await asyncio.sleep(1)
         after = await snapshot(client, incident_id)
         await handle.terminate("test over")
@@ -131,12 +129,12 @@ async def test_statuspage_down_escalates_on_time_and_shows_one_incident_with_the
         async with comms_worker(client, task_queue, statuspage_settings(tmp_path, statuspage), recorder):
             handle = await start_incident(client, task_queue, Severity.SEV1, service="payments", title=title)
             incident_id = handle.id.removeprefix("incident-")
-            await eventually(lambda: recorded_tiers(recorder, incident_id) == ["primary"], "the primary page")
+            await wait_until(lambda: recorded_tiers(recorder, incident_id) == ["primary"], "the primary page")
             detected = (await snapshot(client, incident_id)).detected_at
             await handle.execute_update(IncidentWorkflow.decide, d.PostUpdate(
                 by="seoyeon", status="identified", message=identified))
             # the channels that work keep following the incident: the built-in status page shows the update
-            await eventually(lambda: built_in_status(tmp_path) == [("identified", identified)],
+            await wait_until(lambda: built_in_status(tmp_path) == [("identified", identified)],
                              "the built-in status page showing the update while Statuspage is down")
 
             await escalate_through_the_outage(time_env, recorder, incident_id,
@@ -144,18 +142,15 @@ async def test_statuspage_down_escalates_on_time_and_shows_one_incident_with_the
             await handle.execute_update(IncidentWorkflow.decide, d.MarkMitigated(by="minsu"))
             await handle.execute_update(IncidentWorkflow.decide, d.PostUpdate(
                 by="seoyeon", status="monitoring", message=recovering))
-            await eventually(lambda: built_in_status(tmp_path) == [("monitoring", recovering)],
+            await wait_until(lambda: built_in_status(tmp_path) == [("monitoring", recovering)],
                              "the built-in status page showing the latest update while Statuspage is rate limited")
             during = await snapshot(client, incident_id)
             answered_during = {c.status for c in statuspage.calls}
             processed_during = statuspage.processed()
 
             statuspage.outage = None  # back: the retries (backing off to once a minute) go through
-            for _ in range(20):
-                await time_env.sleep(timedelta(seconds=30))
-                await asyncio.sleep(0.3)
-                if shown(statuspage) and shown(statuspage)[0][1:] == ("monitoring", recovering):
-                    break
+            await skip_time_until(time_env, lambda: shown(statuspage) and shown(statuspage)[0][1:] == (
+                "monitoring", recovering), "the status page showing the incident monitoring", steps=20)
             await asyncio.sleep(1)  # a late duplicate would land now
             await handle.terminate("test over")
 
@@ -189,9 +184,9 @@ async def test_statuspage_acting_on_a_request_whose_answer_is_lost_creates_one_i
             handle = await start_incident(client, task_queue, Severity.SEV0, service="game-servers",
                                           title="Game servers down")
             incident_id = handle.id.removeprefix("incident-")
-            await eventually(lambda: answered_after_lost(statuspage, "POST"), "the retry after the lost POST answer")
+            await wait_until(lambda: answered_after_lost(statuspage, "POST"), "the retry after the lost POST answer")
             await handle.execute_update(IncidentWorkflow.decide, d.MarkMitigated(by="minsu"))
-            await eventually(lambda: answered_after_lost(statuspage, "PATCH"), "the retry after the lost PATCH answer")
+            await wait_until(lambda: answered_after_lost(statuspage, "PATCH"), "the retry after the lost PATCH answer")
             await asyncio.sleep(2)  # a late duplicate would land now
             await handle.terminate("test over")
 

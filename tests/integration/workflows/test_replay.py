@@ -3,16 +3,16 @@ A full incident is recorded on the time-skipping server and replayed against the
 history kept in tests/histories/ (recorded from a released version by bench/chaos/record_histories.py:
 incidents, runbook runs, postmortems, action items, drills) is replayed too."""
 
-import json
-from pathlib import Path
-
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
 
 from domain.incident.decisions import Acknowledge, AddNote, MarkMitigated, Resolve, StartMitigation
-from testkit.environment import HISTORIES
+from testkit.environment import PROJECT
 from testkit.helpers import running_worker, start_incident
+from testkit.histories import load_history, stored_histories
 from worker import build_replayer
+from workflows import incident_versions as versions
 from workflows.action_item import ActionItemWorkflow
 from workflows.drill import DrillWorkflow
 from workflows.incident import IncidentWorkflow
@@ -34,17 +34,6 @@ async def test_a_whole_incident_replays_deterministically(time_env, task_queue, 
     assert result.replay_failure is None, result.replay_failure
 
 
-def stored_histories() -> list[Path]:
-    return sorted(HISTORIES.glob("*.json")) if HISTORIES.is_dir() else []
-
-
-def load_history(file: Path) -> WorkflowHistory:
-    document = json.loads(file.read_text(encoding="utf-8"))
-    # The recorded workflow id, when the file has one: a runbook run's id is derived from its incident's, so
-    # replaying under another id would start a different child.
-    return WorkflowHistory.from_json(document.get("workflowId", file.stem), document)
-
-
 def workflow_type(history: WorkflowHistory) -> str:
     return history.events[0].workflow_execution_started_event_attributes.workflow_type.name
 
@@ -63,3 +52,24 @@ def test_stored_histories_include_every_workflow_of_the_five_scenarios():
     expected = {w.__name__ for w in (IncidentWorkflow, RunbookWorkflow, PostmortemWorkflow, ActionItemWorkflow,
                                      DrillWorkflow)}
     assert expected - recorded == set(), "re-record with `python -m bench.chaos.record_histories`"
+
+
+async def test_no_stored_history_takes_the_old_path_of_a_deprecated_patch(monkeypatch):
+    """A deprecated patch keeps only its new path, so asked as `patched()` instead, every stored history that
+    reaches it must answer True (docs/upgrading.md, "Patches of the incident workflow")."""
+    answers: list[tuple[str, str, bool]] = []
+    replaying = {"file": ""}
+    monkeypatch.setattr(workflow, "deprecate_patch", lambda patch, **options: answers.append(
+        (replaying["file"], patch, workflow.patched(patch, **options))))
+    for file in stored_histories():
+        replaying["file"] = file.name
+        result = await build_replayer().replay_workflow(load_history(file), raise_on_replay_failure=False)
+        assert result.replay_failure is None, f"{file.name}: {result.replay_failure}"
+    assert {patch for _, patch, _ in answers} == {versions.TIER_CLAIMED_WHEN_PLANNED, versions.RUNBOOK_LOAD_WAKES_LOOP}
+    assert [answer for answer in answers if not answer[2]] == []
+
+
+def test_every_patch_of_the_incident_workflow_is_recorded_in_the_upgrade_notes():
+    notes = (PROJECT / "docs" / "upgrading.md").read_text(encoding="utf-8")
+    patches = [value for name, value in vars(versions).items() if name.isupper() and isinstance(value, str)]
+    assert len(patches) == 6 and [p for p in patches if f"| `{p}` |" not in notes] == []

@@ -8,8 +8,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.worker import Worker
 
 from activities.remediation import RemediationActivities
-from testkit.runbooks import RUNBOOK_DIR, gate_state, open_alert_incident, remediation_worker, served_fakes
-from testkit.runbooks import wait_for as wait_for_state
+from testkit.runbooks import (
+    RUNBOOK_DIR,
+    gate_state,
+    open_alert_incident,
+    remediation_worker,
+    served_fakes,
+    wait_for_state,
+)
 
 
 async def test_an_action_with_a_task_queue_runs_on_the_tool_worker(time_env, task_queue, recorder, tmp_path):

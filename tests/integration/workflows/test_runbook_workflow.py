@@ -17,7 +17,7 @@ from testkit.runbooks import (
     run_status,
     runbook_texts,
     served_fakes,
-    wait_for,
+    wait_for_state,
 )
 from workflows.incident import IncidentWorkflow
 
@@ -46,7 +46,7 @@ async def test_diagnostics_run_at_once_restart_waits_for_approval_then_verifies(
     fakes.prometheus.rules["game_players_connected"] = [0]
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, GAME_DOWN, service="game-servers")
-        state = await wait_for(handle, waiting("restart-fleet"), "restart-fleet to wait for approval")
+        state = await wait_for_state(handle, waiting("restart-fleet"), "restart-fleet to wait for approval")
         # diagnostics ran without anyone approving; nothing was changed yet
         assert [r["path"] for r in fakes.ops.requests] == ["/services/game-servers/health"]
         assert fakes.prometheus.queries == ['sum(game_players_connected{fleet="game-servers"})']
@@ -55,7 +55,7 @@ async def test_diagnostics_run_at_once_restart_waits_for_approval_then_verifies(
 
         result = await handle.execute_update(IncidentWorkflow.decide, d.ApproveStep(by="alice", step="restart-fleet"))
         assert result.text == "alice approved step restart-fleet of runbook game-server-fleet-down"
-        state = await wait_for(handle, finished(), "the runbook to finish")
+        state = await wait_for_state(handle, finished(), "the runbook to finish")
 
     assert run_status(state, "game-server-fleet-down") == "succeeded"
     assert [(e["method"], e["path"]) for e in fakes.ops.effects] == [("POST", "/services/game-servers/restart")]
@@ -70,10 +70,10 @@ async def test_diagnostics_run_at_once_restart_waits_for_approval_then_verifies(
 async def test_unanswered_approval_escalates_each_timeout_then_aborts(time_env, task_queue, recorder, fakes):
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, LEADERBOARD, service="leaderboard")
-        state = await wait_for(handle, waiting("flush-cache", "leaderboard-errors"), "the approval gate")
+        state = await wait_for_state(handle, waiting("flush-cache", "leaderboard-errors"), "the approval gate")
         asked_at = next(e.at for e in state.timeline if "waits for approval" in e.text)
         await time_env.sleep(timedelta(minutes=31))
-        state = await wait_for(handle, finished("leaderboard-errors"), "the run to abort")
+        state = await wait_for_state(handle, finished("leaderboard-errors"), "the run to abort")
 
     assert run_status(state, "leaderboard-errors") == "aborted"
     minutes = [(round((e.at - asked_at).total_seconds() / 60), e.text) for e in state.timeline
@@ -91,10 +91,10 @@ async def test_unanswered_approval_escalates_each_timeout_then_aborts(time_env, 
 async def test_reject_aborts_with_the_reason_in_the_timeline(time_env, task_queue, recorder, fakes):
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, GAME_DOWN, service="game-servers")
-        await wait_for(handle, waiting("restart-fleet"), "the approval gate")
+        await wait_for_state(handle, waiting("restart-fleet"), "the approval gate")
         await handle.execute_update(IncidentWorkflow.decide, d.RejectStep(
             by="bob", step="restart-fleet", reason="fleet is draining for a patch"))
-        state = await wait_for(handle, finished(), "the run to abort")
+        state = await wait_for_state(handle, finished(), "the run to abort")
         with pytest.raises(WorkflowUpdateFailedError) as rejected:
             await handle.execute_update(IncidentWorkflow.decide, d.ApproveStep(by="carol", step="restart-fleet"))
         assert rejected.value.cause.message == ("runbook game-server-fleet-down already ended (aborted); "
@@ -113,12 +113,12 @@ async def test_failed_verification_rolls_back_every_change_newest_first(time_env
     fakes.prometheus.rules["http_request_duration_seconds_bucket"] = [2.5]  # p99 stays bad
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, LATENCY, service="game-api")
-        await wait_for(handle, waiting("rate-limit", "high-latency"), "rate-limit approval")
+        await wait_for_state(handle, waiting("rate-limit", "high-latency"), "rate-limit approval")
         await handle.execute_update(IncidentWorkflow.decide, d.ApproveStep(by="alice", step="rate-limit"))
-        await wait_for(handle, waiting("scale-out", "high-latency"), "scale-out approval")
+        await wait_for_state(handle, waiting("scale-out", "high-latency"), "scale-out approval")
         await handle.execute_update(IncidentWorkflow.decide, d.ApproveStep(by="alice", step="scale-out"))
         await time_env.sleep(timedelta(minutes=6))  # the 5-minute verification window passes
-        state = await wait_for(handle, finished("high-latency"), "the rollback")
+        state = await wait_for_state(handle, finished("high-latency"), "the rollback")
 
     assert run_status(state, "high-latency") == "rolled_back"
     assert [(e["method"], e["path"], e["json"]) for e in fakes.ops.effects] == [
@@ -141,9 +141,9 @@ async def test_a_step_retried_after_a_lost_answer_takes_effect_once(time_env, ta
     fakes.ops.fail_after_apply["/services/game-servers/restart"] = 1  # applied, but the answer is a 500
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, GAME_DOWN, service="game-servers")
-        await wait_for(handle, waiting("restart-fleet"), "the approval gate")
+        await wait_for_state(handle, waiting("restart-fleet"), "the approval gate")
         await handle.execute_update(IncidentWorkflow.decide, d.ApproveStep(by="alice", step="restart-fleet"))
-        state = await wait_for(handle, finished(), "the runbook to finish")
+        state = await wait_for_state(handle, finished(), "the runbook to finish")
 
     assert run_status(state, "game-server-fleet-down") == "succeeded"
     restarts = [r for r in fakes.ops.requests if r["path"] == "/services/game-servers/restart"]
@@ -156,7 +156,8 @@ async def test_hostile_alert_labels_never_reach_an_executor(time_env, task_queue
     labels = {**GAME_DOWN, "service": service}
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, labels, service="game-servers")
-        state = await wait_for(handle, lambda s: run_status(s, "game-server-fleet-down") == "refused", "a refusal")
+        state = await wait_for_state(handle, lambda s: run_status(s, "game-server-fleet-down") == "refused",
+                                     "a refusal")
     refusal = next(t for t in runbook_texts(state) if "refused" in t)
     assert refusal.startswith("runbook game-server-fleet-down refused — input validation failed: input fleet:")
     assert fakes.ops.requests == [] and fakes.prometheus.queries == []
@@ -167,9 +168,9 @@ async def test_drill_plays_scripted_outcomes_and_calls_nothing(time_env, task_qu
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, GAME_DOWN, service="game-servers",
                                            drill=True, simulate=simulate)
-        await wait_for(handle, waiting("restart-fleet"), "the approval gate")
+        await wait_for_state(handle, waiting("restart-fleet"), "the approval gate")
         await handle.execute_update(IncidentWorkflow.decide, d.ApproveStep(by="alice", step="restart-fleet"))
-        state = await wait_for(handle, finished(), "the drill run to finish")
+        state = await wait_for_state(handle, finished(), "the drill run to finish")
 
     assert run_status(state, "game-server-fleet-down") == "succeeded"
     assert fakes.ops.requests == [] and fakes.prometheus.queries == []
@@ -186,16 +187,16 @@ async def test_offered_runbook_starts_on_request_and_can_be_cancelled(time_env, 
     async with remediation_worker(time_env.client, task_queue, recorder, fakes.endpoints):
         handle = await open_alert_incident(time_env.client, task_queue, GAME_DOWN, service="game-servers",
                                            policy_dir=policy_dir)
-        state = await wait_for(handle, lambda s: run_status(s, "game-server-fleet-down") == "offered", "an offer")
+        state = await wait_for_state(handle, lambda s: run_status(s, "game-server-fleet-down") == "offered", "an offer")
         assert fakes.ops.requests == []
         with pytest.raises(WorkflowUpdateFailedError) as rejected:
             await handle.execute_update(IncidentWorkflow.decide, d.RunRunbook(by="alice", runbook="nope"))
         assert rejected.value.cause.message.startswith("no runbook 'nope' (known: db-connections-exhausted,")
         await handle.execute_update(IncidentWorkflow.decide, d.RunRunbook(by="alice", runbook="game-server-fleet-down"))
-        await wait_for(handle, waiting("restart-fleet"), "the approval gate")
+        await wait_for_state(handle, waiting("restart-fleet"), "the approval gate")
         await handle.execute_update(IncidentWorkflow.decide, d.CancelRunbook(
             by="alice", runbook="game-server-fleet-down", reason="fixed by hand"))
-        state = await wait_for(handle, finished(), "the cancellation")
+        state = await wait_for_state(handle, finished(), "the cancellation")
     assert run_status(state, "game-server-fleet-down") == "cancelled"
     assert runbook_texts(state)[-1].startswith("runbook game-server-fleet-down cancelled by alice: fixed by hand")
     assert fakes.ops.effects == []

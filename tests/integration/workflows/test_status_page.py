@@ -12,11 +12,12 @@ import pytest
 from adapters.channels.statuspage import StatuspageIoChannel
 from domain.incident import decisions as d
 from domain.incident.severity import Severity
-from testkit.comms import comms_settings, comms_worker, eventually
+from testkit.comms import comms_settings, comms_worker
 from testkit.environment import PROJECT
 from testkit.fakes.statuspage import FakeStatuspage
 from testkit.gateway import address_of, served
 from testkit.helpers import start_incident
+from testkit.polling import wait_until
 from workflows.incident import IncidentWorkflow
 
 PAGE_TITLE = "GameCo 서비스 상태"
@@ -69,7 +70,7 @@ async def test_status_page_follows_the_incident_and_renders_in_chromium(time_env
                 doc = await page_json(gateway)
                 return doc if any(i["id"] == public_id for i in doc["incidents"]) else None
 
-            doc = await eventually(shown, "the incident on the status page")
+            doc = await wait_until(shown, "the incident on the status page")
             components = {c["name"]: c["status"] for c in doc["components"]}
             assert components["matchmaking"] == "partial_outage" and components["payments"] == "operational"
             assert doc["status"]["indicator"] == "partial_outage"
@@ -81,7 +82,7 @@ async def test_status_page_follows_the_incident_and_renders_in_chromium(time_env
                 found = next(i for i in doc["incidents"] if i["id"] == public_id)
                 return doc if found["status"] == "identified" else None
 
-            doc = await eventually(identified, "the identified update")
+            doc = await wait_until(identified, "the identified update")
             shot = tmp_path / "status.png"
             await screenshot(f"{gateway.url}/status", shot)
             async with gateway.http(token=None) as http:
@@ -115,9 +116,9 @@ async def test_statuspage_io_adapter_creates_then_patches_one_incident(time_env,
         async with comms_worker(time_env.client, task_queue, settings) as channels:
             assert any(isinstance(c, StatuspageIoChannel) for c in channels)
             handle = await start_incident(time_env.client, task_queue, Severity.SEV0, service="game-servers")
-            await eventually(lambda: fake.processed("POST"), "the Statuspage incident")
+            await wait_until(lambda: fake.processed("POST"), "the Statuspage incident")
             await handle.execute_update(IncidentWorkflow.decide, d.MarkMitigated(by="minsu"))
-            await eventually(lambda: fake.processed("PATCH"), "the PATCH")
+            await wait_until(lambda: fake.processed("PATCH"), "the PATCH")
             await handle.terminate("test over")
 
     assert [c.status for c in fake.calls if c.status >= 400] == []

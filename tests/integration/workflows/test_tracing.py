@@ -1,7 +1,6 @@
 """OpenTelemetry tracing (observability/tracing.py): one alert is one trace, from the gateway's HTTP request
 through the workflow to its activities; with tracing off nothing is added."""
 
-import asyncio
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ from observability import tracing
 from settings import Settings
 from testkit.gateway import address_of, alertmanager_group, served
 from testkit.helpers import running_worker
+from testkit.polling import wait_until
 from worker import connect
 
 
@@ -41,10 +41,8 @@ async def test_one_alert_is_one_trace_from_gateway_to_activities(spans, time_env
             async with gateway.http(token=None) as http:  # the gateway's own /metrics, over HTTP, mid-incident
                 scraped = (await http.get("/metrics")).text
             assert 'incidentflow_gateway_incidents_started_total{source="alertmanager"} 1.0' in scraped
-            for _ in range(200):
-                if recorder.pages() and any(s.name == "RunActivity:page_responder" for s in spans.get_finished_spans()):
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(lambda: recorder.pages() and any(
+                s.name == "RunActivity:page_responder" for s in spans.get_finished_spans()), "the page and its span")
 
     finished = spans.get_finished_spans()
     request = [s for s in finished if s.kind == SpanKind.SERVER and s.name == "POST /webhooks/alertmanager"]

@@ -1,7 +1,6 @@
 """Two worker processes on one task queue (docs/deploy.md, "Scaling workers"): they share the incidents,
 and when one is killed the other finishes every incident — no page lost, none sent twice."""
 
-import asyncio
 import signal
 from collections import Counter
 
@@ -10,8 +9,10 @@ import pytest
 from adapters.channels import RecordingChannel
 from domain.incident.decisions import Acknowledge, Resolve
 from domain.incident.phases import Phase
-from testkit.deploy import stack_env, start_worker, wait_for_pollers
-from testkit.helpers import start_incident, wait_for
+from testkit.deploy import wait_for_pollers
+from testkit.helpers import start_incident
+from testkit.polling import wait_until
+from testkit.processes import stack_env, start_worker
 from workflows.incident import IncidentWorkflow
 
 pytestmark = pytest.mark.slow
@@ -38,14 +39,14 @@ async def test_a_killed_worker_leaves_its_incidents_to_the_other(dev_server, dev
         await wait_for_pollers(dev_client, queue, [first, second])
         handles = [await start_incident(dev_client, queue, title=f"Outage {n}", service=f"svc-{n}")
                    for n in range(INCIDENTS)]
-        await asyncio.to_thread(wait_for, lambda: len(recorder.pages()) >= INCIDENTS, 40, "every primary page")
+        await wait_until(lambda: len(recorder.pages()) >= INCIDENTS, "every primary page", 40)
         ran = [await identities(h) for h in handles]
         assert {str(first.pid), str(second.pid)} <= set().union(*ran), f"one worker did everything: {ran}"
 
         first.send_signal(signal.SIGKILL)  # the 20 s acknowledgement timers of every incident are pending
         first.wait()
-        await asyncio.to_thread(wait_for, lambda: len(recorder.pages()) >= 2 * INCIDENTS, 60,
-                                "every secondary page, from the surviving worker")
+        await wait_until(lambda: len(recorder.pages()) >= 2 * INCIDENTS,
+                         "every secondary page, from the surviving worker", 60)
         for handle in handles:
             await handle.execute_update(IncidentWorkflow.decide, Acknowledge(by="minsu"))
             await handle.execute_update(IncidentWorkflow.decide, Resolve(by="minsu", summary="fixed"))

@@ -5,7 +5,6 @@ planted in the real incident workflow (the failures the issue found get fixed at
 be); everything else is the real worker, gateway, CLI and watchdog on a real Temporal dev server."""
 
 import asyncio
-import contextlib
 import json
 from datetime import timedelta
 
@@ -16,21 +15,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 import worker
 from adapters.stores.ledger import open_ledger
+from cli.dev import dev_server_command
 from domain.incident.decisions import AddNote
 from domain.incident.state import IncidentStart, IncidentState
 from observability.server import MetricsServer, serving
 from service.watchdog import watching
-from testkit.comms import eventually
 from testkit.deploy import scrape, value
-from testkit.gateway import private_dev_server, served
+from testkit.gateway import served
 from testkit.helpers import cli, running_worker, start_incident
+from testkit.polling import wait_until
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_dev_server]  # `incident list` sees only these incidents
 
 BUG = "make every workflow task fail"
-# What Temporal Cloud does by default and a self-hosted server does with this dynamic config (docs/reliability.md)
-REPORTS_PROBLEMS = ["--dynamic-config-value", "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2"]
 QUICK = {"interval": timedelta(seconds=0.5), "page_after": timedelta(seconds=2)}
 
 
@@ -53,27 +51,14 @@ class BuggyIncidentWorkflow(IncidentWorkflow):
 
 @pytest.fixture
 def buggy_worker(monkeypatch):
-    """build_worker (tests/helpers.running_worker) registers the buggy workflow in place of the real one."""
+    """build_worker (testkit/helpers.running_worker) registers the buggy workflow in place of the real one."""
     monkeypatch.setattr(worker, "WORKFLOWS", [BuggyIncidentWorkflow if w is IncidentWorkflow else w
                                               for w in worker.WORKFLOWS])
 
 
-@pytest.fixture(scope="module")
-def reporting_server(tmp_path_factory):
-    """The dev server as `incident dev` starts it, setting TemporalReportedProblems."""
-    import cli.dev
-
-    command = cli.dev.dev_server_command
-
-    def reporting(*args, **kwargs) -> list[str]:
-        found = command(*args, **kwargs)
-        return found if REPORTS_PROBLEMS[1] in found else [*found, *REPORTS_PROBLEMS]
-
-    with contextlib.ExitStack() as stack:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cli.dev, "dev_server_command", reporting)
-            address = stack.enter_context(private_dev_server(tmp_path_factory.mktemp("watchdog-temporal")))
-        yield address
+def test_the_dev_server_reports_incidents_whose_workflow_task_keeps_failing(tmp_path):
+    """`incident dev` sets what Temporal Cloud does by default: the watchdog's quick sweep relies on it."""
+    assert "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2" in dev_server_command(tmp_path, 1, 2)
 
 
 def watchdog_pages(recorder, incident: str) -> list[dict]:
@@ -103,32 +88,32 @@ async def terminate_all(client: Client, task_queue: str) -> None:
 
 
 async def test_an_incident_that_breaks_after_its_first_page_is_listed_failing_counted_and_paged_again(
-        reporting_server, buggy_worker, task_queue, recorder, monkeypatch):
-    client = await Client.connect(reporting_server, data_converter=pydantic_data_converter)
+        dev_server, buggy_worker, task_queue, recorder, monkeypatch):
+    client = await Client.connect(dev_server, data_converter=pydantic_data_converter)
     async with (running_worker(client, task_queue, recorder),
                 serving(MetricsServer(None, None), "127.0.0.1", 0) as metrics_port):
-        with served(reporting_server, task_queue) as gateway:
+        with served(dev_server, task_queue) as gateway:
             async with gateway.http() as http:
                 declared = await http.post("/api/incidents", json={"service": "payments", "severity": "sev1",
                                                                    "title": "Card payments failing", "by": "minsu"})
                 incident = declared.json()["id"]
-                [first] = await eventually(lambda: own_pages(recorder, incident), "the incident's own primary page")
-                await eventually(lambda: open_ledger().snapshot(incident), "the ledger's record of it")
+                [first] = await wait_until(lambda: own_pages(recorder, incident), "the incident's own primary page")
+                await wait_until(lambda: open_ledger().snapshot(incident), "the ledger's record of it")
                 # After its first sweep (before the bug) this one looks only at what Temporal reports failing.
                 async with watching(client, task_queue, full_sweep_every=10**6, **QUICK):
                     await client.get_workflow_handle(WORKFLOW_ID_PREFIX + incident).signal(
                         IncidentWorkflow.submit, AddNote(text=BUG, by="minsu"))
-                    [paged] = await eventually(lambda: watchdog_pages(recorder, incident), "the watchdog's page", 40)
+                    [paged] = await wait_until(lambda: watchdog_pages(recorder, incident), "the watchdog's page", 40)
                     assert await failing_gauge(metrics_port) == 1
-                    listed = json.loads(await cli(reporting_server, "list", "--json"))
+                    listed = json.loads(await cli(dev_server, "list", "--json"))
                     api_listed = (await http.get("/api/incidents", params={"open": "true"})).json()
                     shown = await http.get(f"/api/incidents/{incident}")
                     monkeypatch.setenv("COLUMNS", "250")
-                    table = await cli(reporting_server, "list")
+                    table = await cli(dev_server, "list")
                     scraped = (await http.get("/metrics")).text
                 # A restarted worker's watchdog (nothing in memory) finds the same episode: no second page.
                 async with watching(client, task_queue, **QUICK) as restarted:
-                    await eventually(lambda: restarted.failing, "the restarted watchdog's sweep")
+                    await wait_until(lambda: restarted.failing, "the restarted watchdog's sweep")
                     await asyncio.sleep(3)  # a few more sweeps
         await terminate_all(client, task_queue)
 
@@ -150,19 +135,19 @@ async def test_an_incident_that_breaks_after_its_first_page_is_listed_failing_co
 
 async def test_an_incident_broken_from_its_first_task_pages_the_primary_through_a_full_sweep(
         dev_server, buggy_worker, task_queue, recorder):
-    """The default dev server sets no TemporalReportedProblems: the watchdog's describe sweep finds it."""
+    """No Temporal report needed: the watchdog's describe sweep finds it."""
     client = await Client.connect(dev_server, data_converter=pydantic_data_converter)
     async with (running_worker(client, task_queue, recorder),
                 serving(MetricsServer(None, None), "127.0.0.1", 0) as metrics_port):
         healthy = (await start_incident(client, task_queue, title="Checkout slow")).id.removeprefix(WORKFLOW_ID_PREFIX)
         broken = (await start_incident(client, task_queue, title=BUG)).id.removeprefix(WORKFLOW_ID_PREFIX)
-        [primary] = await eventually(lambda: own_pages(recorder, healthy), "the healthy incident's page")
+        [primary] = await wait_until(lambda: own_pages(recorder, healthy), "the healthy incident's page")
         async with watching(client, task_queue, full_sweep_every=1, **QUICK):
-            [paged] = await eventually(lambda: watchdog_pages(recorder, broken), "the watchdog's page", 40)
+            [paged] = await wait_until(lambda: watchdog_pages(recorder, broken), "the watchdog's page", 40)
             assert await failing_gauge(metrics_port) == 1
             shown = json.loads(await cli(dev_server, "show", broken, "--json"))
             await client.get_workflow_handle(WORKFLOW_ID_PREFIX + broken).terminate("fixed by hand")
-            await eventually(lambda: _gauge_is(metrics_port, 0), "the gauge back at 0")
+            await wait_until(lambda: _gauge_is(metrics_port, 0), "the gauge back at 0")
         await terminate_all(client, task_queue)
 
     assert paged["tier"] == "primary" and paged["target"] == primary["target"]  # who holds primary now

@@ -7,8 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.stores import ledger_schema
-from adapters.stores.ledger import Ledger, LedgerError, make_engine
+from adapters.stores.ledger import Ledger
+from adapters.stores.ledger_engine import LedgerError, make_engine
 from adapters.stores.ledger_migrations import LATEST, current_version, migrate
+from domain.incident import decision_rules
 from domain.incident import decisions as d
 from domain.incident.lifecycle import new_incident
 from domain.incident.records import PostmortemRecord
@@ -28,11 +30,11 @@ def incident(policy, id_="inc-1", drill=False, at=T0):
 def test_phase_changes_are_upserted_once_and_never_rolled_back(ledger, policy):
     state = incident(policy)
     assert ledger.record_incident(state, "declared", T0)
-    d.apply(state, d.Acknowledge(by="jiyoung"), T0 + timedelta(minutes=2))
+    decision_rules.apply(state, d.Acknowledge(by="jiyoung"), T0 + timedelta(minutes=2))
     acked = state.model_copy(deep=True)
     assert ledger.record_incident(acked, "2:triaged", T0 + timedelta(minutes=2))
     assert ledger.record_incident(acked, "2:triaged", T0 + timedelta(minutes=2))  # retried activity
-    d.apply(state, d.Resolve(by="jiyoung", summary="rolled back"), T0 + timedelta(minutes=20))
+    decision_rules.apply(state, d.Resolve(by="jiyoung", summary="rolled back"), T0 + timedelta(minutes=20))
     ledger.record_incident(state, "4:resolved", T0 + timedelta(minutes=20))
     # an older snapshot delivered late must not undo the resolution
     assert not ledger.record_incident(acked, "2:triaged-late", T0 + timedelta(minutes=21))

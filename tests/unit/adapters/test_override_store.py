@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from adapters.stores.ledger import Ledger, make_engine
+from adapters.stores.ledger import Ledger
+from adapters.stores.ledger_engine import make_engine
 from adapters.stores.ledger_migrations import LATEST, current_version, migrate
 from adapters.stores.overrides import OverrideStore, OverrideStoreError, StoredOverride
 from domain.incident.severity import Tier

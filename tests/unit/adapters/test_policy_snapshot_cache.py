@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from adapters import policy_files
 from activities.policy_loader import load_policy_snapshot
+from adapters import policy_files
 from adapters.policy_files import INCIDENT_FILE, PolicyError
 from testkit.short_policy import write_short_policy
 

@@ -5,8 +5,8 @@ import os
 import shutil
 from pathlib import Path
 
-from adapters import runbook_files
 from activities.runbook_loader import load_runbooks_snapshot
+from adapters import runbook_files
 from testkit.environment import PROJECT
 
 RUNBOOKS = PROJECT / "runbooks"

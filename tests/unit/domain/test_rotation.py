@@ -16,7 +16,7 @@ from domain.oncall.rotation import (
     shift_bounds,
     shift_index,
 )
-from domain.policy.model import Person, Rotation, TierRotation
+from domain.policy.oncall_policy import Person, Rotation, TierRotation
 
 SEOUL = ZoneInfo("Asia/Seoul")
 BERLIN = ZoneInfo("Europe/Berlin")

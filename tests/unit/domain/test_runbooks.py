@@ -16,7 +16,9 @@ from adapters.runbook_files import load_runbooks
 from cli.main import app
 from domain.incident.severity import Severity
 from domain.incident.state import Alert, IncidentState
-from domain.runbooks.runbook import ResolvedAction, RunbookError, resolve_inputs, runbook_json_schema
+from domain.runbooks.inputs import RunbookError, resolve_inputs
+from domain.runbooks.plan import ResolvedAction
+from domain.runbooks.schema import runbook_json_schema
 from testkit.environment import PROJECT
 
 RUNBOOKS = PROJECT / "runbooks"

@@ -16,6 +16,7 @@ from gateway.outbox import NewRow, OutboxStore
 from gateway.reachability import Reachability
 from gateway.temporal import TemporalConnection, TemporalUnavailable
 from testkit.gateway import outbox_rows
+from testkit.polling import wait_until as until
 
 LEASE = timedelta(seconds=15)
 
@@ -67,13 +68,6 @@ async def running(url: str, deliver, lease: timedelta = LEASE):
         yield gateway
     finally:
         await gateway.stop()
-
-
-async def until(predicate, what: str, seconds: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.01)
 
 
 async def test_a_row_delivered_from_memory_is_deleted_only_after_temporal_took_it(tmp_path):

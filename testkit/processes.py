@@ -1,5 +1,5 @@
-"""The pieces of an `incident dev` stack as child processes we can kill: the Temporal dev server (same
-command and SQLite file as `incident dev`), `python -m worker` and `incident gateway`."""
+"""The pieces of an `incident dev` stack as child processes a test or a chaos run can kill: the Temporal dev
+server (same command and SQLite file as `incident dev`), `python -m worker`, and their environment."""
 
 import os
 import signal
@@ -11,15 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cli.dev import dev_server_command, wait_for_temporal
+from testkit.environment import free_port
+from testkit.polling import wait_until_sync
 from testkit.short_policy import write_short_policy
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -48,12 +42,20 @@ class DevServer:
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
 
+    def __enter__(self) -> "DevServer":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
 
-def stack_env(server: DevServer, workdir: Path, divisor: int = 60, **extra: str) -> dict[str, str]:
-    return recording_env(server.address, workdir, divisor, "chaos", **extra)
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
 
-def recording_env(address: str, workdir: Path, divisor: int, queue_prefix: str, **extra: str) -> dict[str, str]:
+def stack_env(address: str, workdir: Path, divisor: int = 30, queue_prefix: str = "deploy",
+              **extra: str) -> dict[str, str]:
     """Environment of the worker and gateway: a short policy (durations / divisor), pages recorded to a JSONL
     file, a task queue of our own, no metrics port (several workers may run on one machine)."""
     policy_dir = write_short_policy(workdir / "policy", divisor=divisor)
@@ -70,6 +72,18 @@ def recording_env(address: str, workdir: Path, divisor: int, queue_prefix: str, 
     }
 
 
+def start_worker(env: dict[str, str], log: Path | None = None, metrics_port: int | None = None) -> subprocess.Popen:
+    """`python -m worker`, its output appended to `log` (discarded without one); it may still be importing."""
+    if metrics_port is not None:
+        env = {**env, "INCIDENTFLOW_METRICS_PORT": str(metrics_port)}
+    output = log.open("ab") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen([sys.executable, "-m", "worker"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    finally:
+        if log is not None:
+            output.close()
+
+
 class WorkerProcess:
     """`python -m worker`, restartable; `ready_at` is when it logged 'worker ready' (polling its task queue)."""
 
@@ -79,28 +93,31 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
         self.started_at = self.ready_at = 0.0
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     def start(self, wait: bool = True) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self._offset = self.log_file.stat().st_size if self.log_file.exists() else 0
-        with open(self.log_file, "ab") as log:
-            self.started_at = time.time()
-            self.process = subprocess.Popen([sys.executable, "-m", "worker"], env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT)
+        self.started_at = time.time()
+        self.process = start_worker(self.env, self.log_file)
         if wait:
             self.wait_ready()
 
     def wait_ready(self, timeout: float = 60) -> float:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with open(self.log_file, "rb") as log:
-                log.seek(self._offset)
-                if b"worker ready" in log.read():
-                    self.ready_at = time.time()
-                    return self.ready_at
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}; see {self.log_file}")
-            time.sleep(0.05)
-        raise TimeoutError(f"worker not ready after {timeout}s; see {self.log_file}")
+        wait_until_sync(self._logged_ready, f"'worker ready' in {self.log_file}", timeout, interval=0.05)
+        self.ready_at = time.time()
+        return self.ready_at
+
+    def _logged_ready(self) -> bool:
+        with open(self.log_file, "rb") as log:
+            log.seek(self._offset)
+            if b"worker ready" in log.read():
+                return True
+        if self.process.poll() is not None:
+            raise RuntimeError(f"worker exited with {self.process.returncode}; see {self.log_file}")
+        return False
 
     def kill(self) -> float:
         self.process.send_signal(signal.SIGKILL)
@@ -114,3 +131,4 @@ class WorkerProcess:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()

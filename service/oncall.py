@@ -1,0 +1,133 @@
+"""On call, as every client and the bots see it: who holds each tier, the stored overrides, gaps in the plan,
+the weekly on-call report, and what the handover lists (docs/oncall.md).
+
+Incident records come from Temporal (visibility, then a finished incident's result or a running one's
+`snapshot`) together with the ledger, which keeps finished incidents after Temporal's retention has dropped
+them; postmortem drafts and action items come from the ledger.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client
+
+from adapters.stores.overrides import OverrideStore, StoredOverride
+from domain.incident.severity import Tier
+from domain.incident.state import IncidentState
+from domain.oncall.handover import ActionItemDue, Followups, PostmortemDue
+from domain.oncall.report import OnCallReport, build_report, week_window
+from domain.oncall.rotation import Override, Problem, Segment, check, plan, segments
+from domain.policy.model import Policy
+from service.incident_reader import read_states
+
+log = logging.getLogger(__name__)
+LOOKAROUND = timedelta(weeks=12)  # how far `now` looks for the start/end of the current holder's stretch
+LEDGER_LOOKBACK = timedelta(days=30)  # an incident may page days after it started
+ACTION_ITEMS_AHEAD = timedelta(weeks=1)  # the handover lists action items due within the incoming shift
+
+
+def on_call_now(policy: Policy, at: datetime, overrides: list[Override]) -> dict:
+    """Who holds each tier at `at`, since and until when, and how to reach them (`incident oncall now --json`)."""
+    tiers = []
+    for tier in Tier:
+        around = segments(policy.oncall, tier, at - LOOKAROUND, at + LOOKAROUND, overrides)
+        current = next(s for s in around if s.start <= at < s.end)
+        person = policy.oncall.people.get(current.who) if current.who else None
+        tiers.append({
+            "tier": tier.value, "tier_name": policy.oncall.tiers[tier].name, "who": current.who,
+            "name": person.name if person else current.who,
+            # None: the same holder for as far as we look (a one-person tier)
+            "since": current.start if current.start > at - LOOKAROUND else None,
+            "until": current.end if current.end < at + LOOKAROUND else None,
+            "override": current.override, "slack_id": person.slack_id if person else None,
+            "email": person.email if person else None, "phone": person.phone if person else None,
+        })
+    return {"at": at, "timezone": policy.oncall.rotation.timezone, "tiers": tiers}
+
+
+def shifts(policy: Policy, start: datetime, weeks: int, overrides: list[Override],
+           tiers: list[Tier] | None = None) -> list[Segment]:
+    """Who holds what when for `weeks` from `start`, overrides included, ordered by tier then time."""
+    return plan(policy.oncall, start, start + timedelta(weeks=weeks), overrides, tiers)
+
+
+def coverage_problems(policy: Policy, now: datetime, weeks: int, overrides: list[Override]) -> list[Problem]:
+    """Gaps (a tier nobody holds) and people on call nobody can reach, for the next `weeks`."""
+    return check(policy.oncall, now, now + timedelta(weeks=weeks), overrides)
+
+
+def stored_overrides(store: OverrideStore) -> list[StoredOverride]:
+    """Every stored override (OverrideStoreError when the store cannot be read)."""
+    return list(store.load())
+
+
+def add_override(store: OverrideStore, override: Override, created_by: str | None = None) -> StoredOverride:
+    return store.add(override, created_by=created_by)
+
+
+def remove_override(store: OverrideStore, override_id: str) -> StoredOverride:
+    return store.remove(override_id)
+
+
+async def oncall_report(client: Client, policy: Policy, week: str) -> OnCallReport:
+    """Pages per responder, acknowledgement times, off-hours pages, unanswered escalations, tier load of an ISO
+    week (WeekError when `week` is not one)."""
+    start, end = week_window(week, policy.oncall.rotation.timezone)
+    return build_report(policy, await fetch_incident_records(client, start, end), week)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def fetch_incident_records(client: Client, since: datetime, until: datetime | None = None,
+                                 slim: bool = True) -> list[IncidentState]:
+    """Incidents open now or closed since `since` (and started before `until`). `slim` drops the timeline,
+    alerts and checklist, which the bots do not need, to keep activity results small."""
+    query = (f"WorkflowType = 'IncidentWorkflow' AND (ExecutionStatus = 'Running' OR CloseTime >= "
+             f"'{_rfc3339(since)}')")
+    if until is not None:
+        query += f" AND StartTime < '{_rfc3339(until)}'"
+    states = await read_states(client, query)
+    known = {s.id for s in states}
+    states += [s for s in await asyncio.to_thread(ledger_records, since, until) if s.id not in known]
+    if slim:
+        states = [s.model_copy(update={"timeline": [], "alerts": {}, "checklist": [], "fired": []}) for s in states]
+    return sorted(states, key=lambda s: s.detected_at)
+
+
+def ledger_records(since: datetime, until: datetime | None) -> list[IncidentState]:
+    """Finished incidents from the ledger: Temporal forgets closed workflows after the namespace's retention
+    (docs/oncall.md), the ledger keeps them."""
+    try:
+        from adapters.stores.ledger import open_ledger
+
+        ledger = open_ledger()
+        records = ledger.incidents(since=since - LEDGER_LOOKBACK, until=until)
+        snapshots = [ledger.snapshot(r.id) for r in records]
+    except Exception:
+        log.exception("cannot read the ledger; using Temporal's incident records only")
+        return []
+    return [s for s in snapshots if s is not None]
+
+
+def read_followups(at: datetime) -> Followups:
+    """Draft postmortems and open action items due by the end of the incoming shift, from the ledger. Without a
+    readable ledger the handover falls back to what the incident records say."""
+    try:
+        from adapters.stores.ledger import open_ledger
+
+        ledger = open_ledger()
+        drafts = [p for p in ledger.postmortems() if p.status == "draft"]
+        due_by = (at + ACTION_ITEMS_AHEAD).date()
+        actions = [a for a in ledger.actions(open_only=True) if a.due <= due_by]
+    except Exception:  # the ledger is optional for the handover: say less rather than say nothing
+        log.exception("cannot read the ledger; the handover lists postmortems from the incident records")
+        return Followups(from_ledger=False)
+    return Followups(
+        from_ledger=True,
+        postmortems=[PostmortemDue(incident_id=p.incident_id, deadline=p.deadline, owner=p.owner) for p in drafts],
+        action_items=[ActionItemDue(incident_id=a.incident_id, title=a.title, owner=a.owner, due=a.due)
+                      for a in actions],
+    )
