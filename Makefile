@@ -14,10 +14,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The real OpenID provider the login tests start (testkit/oidc_provider.py): the certified oidc-provider under Node
+OIDC_PROVIDER := testkit/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): testkit/oidc/package.json testkit/oidc/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix testkit/oidc --no-audit --no-fund --loglevel=error; \
+	else echo "note: install Node.js 20.19+ with npm for the OpenID Connect login tests" >&2; fi
+
 dev: $(STAMP)
 	$(BIN)/incident dev
 
-test: $(STAMP)
+test: $(STAMP) $(OIDC_PROVIDER)
 	./scripts/system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_DIR / "policies"
     notify: str = Field("console", description="Comma-separated channels: console, record")
     record_file: Path | None = Field(None, description="JSONL file for the recording channel (tests, benchmarks)")
-    api_token: SecretStr | None = Field(None, description="Bearer token(s) for /webhooks and /api, comma-separated")
+    api_token: SecretStr | None = Field(
+        None, description="Shared bearer token(s) for /webhooks and /api, comma-separated: an admin token named "
+                          "api-token (per-person and service tokens: `incident token`, docs/security.md)")
     # Remediation runbooks (docs/runbooks.md)
     runbook_dir: Path = PROJECT_DIR / "runbooks"
     runbook_endpoints: dict[str, str] = Field(
@@ -43,10 +45,29 @@ class Settings(BaseSettings):
         10.0, gt=0, description="A request body (webhooks, /api, /v2/enqueue, /slack) not fully received within "
                                 "this many seconds is answered 408",
     )
+    gateway_auth_failure_limit: int = Field(
+        10, ge=0, description="Failed authentications (401) from one client address within "
+                              "INCIDENTFLOW_GATEWAY_AUTH_FAILURE_WINDOW_SECONDS after which it is answered 429 "
+                              "with Retry-After until the window passes; 0 turns this off")
+    gateway_auth_failure_window_seconds: int = Field(
+        60, gt=0, description="The moving window over which failed authentications are counted")
     gateway_answer_within_ms: float = Field(
         25.0, ge=0, description="A webhook waits up to this long after its arrival (its outbox insert "
                                 "included) for Temporal to take its notification; after that it is answered "
                                 "queued and delivered from the outbox")
+    # Browser login (docs/security.md, "Logging in"): OpenID Connect, authorization code + PKCE
+    oidc_issuer_url: str | None = Field(
+        None, description="OpenID provider (its /.well-known/openid-configuration is read); unset: no browser login")
+    oidc_client_id: str | None = Field(None, description="The gateway's client id at the OpenID provider")
+    oidc_client_secret: SecretStr | None = Field(None, description="The gateway's client secret at the OpenID provider")
+    oidc_scopes: str = Field("openid email groups", description="Scopes asked for; `groups` gives the groups claim")
+    oidc_redirect_base_url: str | None = Field(
+        None, description="The gateway's public URL (https://incidents.example); the provider redirects to "
+                          "<it>/auth/callback; https makes the session cookie Secure. Unset: the request's own URL")
+    session_lifetime_hours: float = Field(12.0, gt=0, description="A browser session ends this long after the login")
+    dev_login: bool = Field(False, description="Development login (`incident dev` turns it on): pick a person of "
+                                               "the policy at /auth/dev-login, loopback clients only; never in "
+                                               "production")
     # Communications (docs/communications.md). Without a Slack token the console channel stays the default.
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-…); enables the Slack channel")
     slack_signing_secret: SecretStr | None = Field(None, description="Verifies /slack/interactions and /slack/commands")

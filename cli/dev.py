@@ -111,6 +111,7 @@ def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_ga
     configured = get_settings().api_token
     token, token_file = ensure_dev_token(data_dir, configured.get_secret_value() if configured else None)
     env["INCIDENTFLOW_API_TOKEN"] = token
+    env["INCIDENTFLOW_DEV_LOGIN"] = "true"  # pick a person at /auth/dev-login (loopback only): docs/security.md
     stack = Stack()
     stopping = False
 
@@ -134,6 +135,7 @@ def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_ga
               f"  Temporal:    {address}\n"
               f"  Temporal UI: http://127.0.0.1:{ui_port}\n"
               + (f"  Gateway:     http://127.0.0.1:{port}  (status page http://127.0.0.1:{port}/status)\n"
+                 f"  Log in:      http://127.0.0.1:{port}/auth/dev-login  (development login — not for production)\n"
                  + token_usage(port, token_file) if with_gateway else "")
               + "Try: incident declare --service payments --severity sev1 --title 'Payment errors' --by you\n"
               "Ctrl-C stops everything.", flush=True)

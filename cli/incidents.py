@@ -11,11 +11,12 @@ from domain.common.limits import Declaration
 from domain.incident import decisions as d
 from domain.incident.severity import Role, Severity
 from domain.incident.state import IncidentStart, IncidentState
-from service.decisions import decide
+from service.authorization import local_operator
+from service.decisions import decide_as
 from service.failing import FailingIncident
 from service.incidents import (
     Entry,
-    declare_incident,
+    declare_as,
     fetch_incidents,
     new_incident_id,
     read_incident,
@@ -30,7 +31,7 @@ Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident dec
 
 def _decide(incident: str, decision) -> None:
     async def body() -> d.DecisionResult:
-        return await decide(await connect(), incident, decision)
+        return await decide_as(await connect(), local_operator(), incident, decision, claimed_by_is_actor=True)
 
     result = run(body)
     print(f"{incident_id(workflow_id(incident))}: {result.text} (phase: {result.phase.value})")
@@ -62,7 +63,7 @@ def register(app: typer.Typer) -> None:
                               severity=level, impact=impact, declared_by=by.strip(), source="cli")
 
         async def body() -> str:
-            return await declare_incident(await connect(), start)
+            return await declare_as(await connect(), local_operator(), start, claimed_by_is_actor=True)
 
         print(run(body))
 

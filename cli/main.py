@@ -9,6 +9,7 @@ import typer
 
 from cli import (
     action_cmd,
+    audit_cmd,
     config_cmd,
     drill_cmd,
     incidents,
@@ -17,6 +18,7 @@ from cli import (
     postmortem_cmd,
     report_cmd,
     runbook_cmd,
+    token_cmd,
 )
 from cli.common import CommandError
 from cli.settings_errors import BAD_SETTINGS_EXIT, settings_error_line
@@ -34,6 +36,8 @@ postmortem_cmd.register(app)
 action_cmd.register(app)
 report_cmd.register(app)
 config_cmd.register(app)
+audit_cmd.register(app)
+token_cmd.register(app)
 
 
 @app.command()

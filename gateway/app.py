@@ -11,9 +11,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from gateway import api, api_docs, errors, slack, status_page, webhooks
+from gateway import api, api_docs, audit_api, auth_routes, errors, slack, status_page, tokens_api, webhooks
+from gateway.auth_failures import AuthFailures
 from gateway.context import Gateway
-from gateway.guard import Guard, parse_tokens
+from gateway.credentials import Credentials, issued_tokens
+from gateway.guard import Guard
+from gateway.guard_tokens import parse_tokens
 from gateway.heap import freeze_startup_heap
 from gateway.outbox import OutboxUnavailable
 from gateway.pagerduty_intake import IntakeKeys
@@ -47,11 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def outbox_unavailable(request: Request, exc: OutboxUnavailable) -> JSONResponse:
         return errors.rejection(gateway.metrics, 503, "outbox_unavailable", str(exc), headers={"Retry-After": "10"})
     token, secret = settings.api_token, settings.grafana_hmac_secret
+    sessions = auth_routes.install(app, settings)  # browser login: /auth/*, docs/security.md "Logging in"
+    credentials = Credentials(parse_tokens(token.get_secret_value() if token else None),
+                              issued_tokens=issued_tokens(gateway.ledger, gateway.policy), sessions=sessions.principal)
     app.add_middleware(
-        Guard, metrics=gateway.metrics, tokens=parse_tokens(token.get_secret_value() if token else None),
+        Guard, metrics=gateway.metrics, credentials=credentials,
         grafana_secret=secret.get_secret_value().encode() if secret else None,
         grafana_timestamp_header=settings.grafana_hmac_timestamp_header, intake_keys=intake_keys,
         body_timeout_seconds=settings.gateway_body_timeout_seconds,
+        auth_failures=AuthFailures(settings.gateway_auth_failure_limit, settings.gateway_auth_failure_window_seconds),
     )
     app.add_middleware(SecurityHeaders)  # outside the Guard, so its refusals carry the headers too
     tracing.instrument_gateway(app, settings)  # outermost, so the Guard's answers are traced too
@@ -70,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(webhooks.enqueue_router)
     app.include_router(api.router)
+    app.include_router(tokens_api.router)
+    app.include_router(audit_api.router)
     app.include_router(slack.router)
     app.include_router(status_page.router)
     api_docs.install(app)

@@ -6,6 +6,7 @@ import logging
 from fastapi import Request
 
 from adapters.policy_files import PolicyError, policy_snapshot
+from adapters.stores.ledger import Ledger, open_ledger
 from adapters.stores.ledger_engine import default_url
 from adapters.stores.outbox import outbox_url
 from domain.policy.model import Policy
@@ -24,7 +25,7 @@ class Gateway:
         self.metrics = Metrics()
         self.temporal = TemporalConnection(settings.temporal_address, settings.temporal_namespace,
                                            tracing.client_interceptors(settings, "incidentflow-gateway"))
-        ledger = settings.database_url or default_url(settings.data_dir)
+        ledger = self.ledger_url = settings.database_url or default_url(settings.data_dir)
         self.outbox = OutboxStore(outbox_url(ledger), LEASE, moved_from=ledger)
         self.intake = AlertIntake(self.temporal, settings.task_queue, self.metrics, settings.dedup_window_seconds,
                                   self.outbox, settings.gateway_answer_within_ms / 1000, self.policy)
@@ -38,6 +39,11 @@ class Gateway:
         except PolicyError as exc:
             logging.getLogger("incidentflow.gateway").warning("policy not loadable, incidents load it: %s", exc)
             return None
+
+    def ledger(self) -> Ledger:
+        """The incident ledger the settings name (opened and migrated once per process): blocking, call it off
+        the event loop."""
+        return open_ledger(self.ledger_url)
 
 
 def gateway_of(request: Request) -> Gateway:

@@ -12,6 +12,8 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import slack_requests
+from gateway.auth_failures import AuthFailures
+from gateway.credentials import Credentials
 from gateway.errors import rejection
 from gateway.metrics import Metrics
 from gateway.pagerduty_intake import PAGERDUTY_PATHS, IntakeKeys, routing_key_in, unknown_routing_key
@@ -24,23 +26,12 @@ from gateway.request_body import (
     replay,
     utf8_problem,
 )
+from gateway.sessions import session_id_of, session_refusal
 
 SIGNATURE_WINDOW_SECONDS = 300  # like Slack's: an older signed timestamp is refused, and so is a signature seen twice
 TOKEN_PREFIXES = ("/webhooks/", "/api/")
 SLACK_PREFIX = "/slack/"
 GUARDED_PREFIXES = (*TOKEN_PREFIXES, SLACK_PREFIX, "/v2/")
-
-
-def parse_tokens(raw: str | None) -> list[bytes]:
-    return [t.strip().encode() for t in (raw or "").split(",") if t.strip()]
-
-
-def token_matches(presented: bytes, tokens: list[bytes]) -> bool:
-    # compare against every token, so the time taken does not tell which one (or how much of one) matched
-    matched = False
-    for token in tokens:
-        matched |= hmac.compare_digest(presented, token)
-    return matched
 
 
 def grafana_signature(secret: bytes, body: bytes, timestamp: str | None) -> str:
@@ -49,16 +40,17 @@ def grafana_signature(secret: bytes, body: bytes, timestamp: str | None) -> str:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, metrics: Metrics, tokens: list[bytes], grafana_secret: bytes | None = None,
+    def __init__(self, app: ASGIApp, metrics: Metrics, credentials: Credentials, grafana_secret: bytes | None = None,
                  grafana_timestamp_header: str | None = None, intake_keys: IntakeKeys | None = None,
-                 body_timeout_seconds: float = 10.0):
+                 body_timeout_seconds: float = 10.0, auth_failures: AuthFailures | None = None):
         self.app = app
         self.metrics = metrics
-        self.tokens = tokens
+        self.credentials = credentials
         self.grafana_secret = grafana_secret
         self.grafana_timestamp_header = grafana_timestamp_header
         self.intake_keys = intake_keys or IntakeKeys({})
         self.body_timeout_seconds = body_timeout_seconds
+        self.auth_failures = auth_failures or AuthFailures(0, 60)
         self._seen_signatures: dict[str, float] = {}  # signature → when it stops being fresh anyway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,7 +67,7 @@ class Guard:
 
         try:
             if scope["path"].startswith(GUARDED_PREFIXES):
-                await self._guarded(scope, receive, counting_send)
+                await self._throttled(scope, receive, counting_send, status_seen)
             else:
                 await self.app(scope, receive, counting_send)
         finally:
@@ -85,12 +77,33 @@ class Guard:
             self.metrics.requests.labels(scope["method"], path, str(status_seen[0] if status_seen else 500)).inc()
             self.metrics.request_seconds.labels(path).observe(time.perf_counter() - began)
 
+    async def _throttled(self, scope: Scope, receive: Receive, send: Send, status_seen: list[int]) -> None:
+        """An address that failed to authenticate too often is answered 429 before anything else is looked at;
+        every 401 (bearer token, routing key, signature) counts as a failure."""
+        address = (scope.get("client") or ("unknown",))[0]
+        retry_after = self.auth_failures.retry_after(address)
+        if retry_after is not None:
+            await rejection(self.metrics, 429, "auth_throttled",
+                            f"too many failed authentications from this address: retry in {retry_after} s",
+                            {"Retry-After": str(retry_after)})(scope, receive, send)
+            return
+        try:
+            await self._guarded(scope, receive, send)
+        finally:
+            if status_seen and status_seen[0] == 401:
+                self.auth_failures.failed(address)
+
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
         token_problem = None
-        if path.startswith(TOKEN_PREFIXES) or path in PAGERDUTY_PATHS:
-            token_problem = self._token_problem(headers.get("authorization", b""))
+        if path.startswith("/api/") and "authorization" not in headers and session_id_of(headers) is not None:
+            refused = await session_refusal(scope, headers, self.credentials, self.metrics)  # a browser: cookie + CSRF
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+        elif path.startswith(TOKEN_PREFIXES) or path in PAGERDUTY_PATHS:
+            token_problem = await self._authenticate(scope, headers.get("authorization", b""))
             # PagerDuty senders may authenticate with the routing key in the body instead: read it first
             if token_problem is not None and not self.intake_keys.accepts_instead_of_a_token(path):
                 await self._unauthorized(token_problem)(scope, receive, send)
@@ -128,14 +141,17 @@ class Guard:
             return
         await self.app(scope, replay(body, receive), send)
 
-    def _token_problem(self, header: bytes) -> str | None:
-        if not self.tokens:
+    async def _authenticate(self, scope: Scope, header: bytes) -> str | None:
+        """Leave the Principal in the request's state (gateway/principal.py), or say what is wrong."""
+        if not self.credentials.any_configured:
             return "the gateway has no API token configured: set INCIDENTFLOW_API_TOKEN"
         scheme, _, presented = header.partition(b" ")
         if not header or scheme.lower() != b"bearer" or not presented.strip():
             return "missing credentials: send 'Authorization: Bearer <token>'"
-        if not token_matches(presented.strip(), self.tokens):
+        principal = await self.credentials.from_bearer(presented.strip())
+        if principal is None:
             return "invalid bearer token"
+        scope.setdefault("state", {})["principal"] = principal
         return None
 
     def _unauthorized(self, problem: str):

@@ -7,6 +7,7 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from gateway.temporal import TemporalConnection
+from service.audit import AUDIT_WRITE_FAILURES
 
 PREFIX = "incidentflow_gateway_"
 # What Temporal reports failing (service/failing.py): one count query, at most once per this many seconds.
@@ -22,6 +23,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(AUDIT_WRITE_FAILURES)  # the audit log's write failures (service/audit.py), here too
         self.requests = Counter(f"{PREFIX}requests", "HTTP requests answered", ["method", "route", "status"],
                                 registry=self.registry)
         self.request_seconds = Histogram(

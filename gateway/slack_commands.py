@@ -1,5 +1,6 @@
 """The `/incident` slash command (`POST /slack/commands`): declare anywhere; in an incident channel, the
-decisions people type. They go as the `decide` update, so the person sees why a decision was refused."""
+decisions people type. They go as the `decide` update, so the person sees why a decision was refused — by
+their role (docs/security.md, "Slack users") or by the incident."""
 
 from datetime import UTC, datetime
 
@@ -11,8 +12,9 @@ from domain.incident import decisions as d
 from domain.incident.severity import Role, Severity
 from domain.incident.state import IncidentStart
 from gateway.context import Gateway
+from gateway.slack_identity import SlackActor
 from gateway.slack_requests import form_fields, verified_body
-from gateway.slack_shared import ANSWER_WITHIN_SECONDS, GatewayDep, first_error, handle_for
+from gateway.slack_shared import ANSWER_WITHIN_SECONDS, GatewayDep, acting, first_error, refused
 from gateway.temporal import unavailable_as
 from service.decisions import send_decision
 from service.errors import DecisionPending, DecisionRefused, IncidentNotRunning
@@ -21,7 +23,8 @@ from service.incidents import declare_incident, new_incident_id
 router = APIRouter()
 USAGE = ("Usage: `/incident declare <sev0-3> <service> <title>` anywhere, or in an incident channel: "
          "`/incident ack`, `/incident ic`, `/incident mitigated`, `/incident resolve [summary]`, "
-         "`/incident sev <sev0-3>`, `/incident status <investigating|identified|monitoring|resolved> <message>`")
+         "`/incident sev <sev0-3>`, `/incident status <investigating|identified|monitoring|resolved> <message>`, "
+         "`/incident close`")
 
 
 class SlashCommand(BaseModel):
@@ -39,13 +42,14 @@ async def commands(request: Request, gateway: GatewayDep) -> dict:
         command = SlashCommand.model_validate(form_fields(body))
     except ValidationError as exc:
         raise HTTPException(400, first_error(exc)) from None
-    by = handle_for(gateway, command.user_id)
     words = command.text.split()
     if not words:
         return _ephemeral(USAGE)
+    actor = await acting(request, gateway, command.user_id)
+    by = actor.principal.actor()
     verb, args = words[0].lower(), words[1:]
     if verb == "declare":
-        return await _declare(gateway, by, args)
+        return await _declare(gateway, actor, args)
     incident = _incident_of_channel(gateway, command.channel_name)
     if incident is None:
         return _ephemeral(f"`/incident {verb}` works in an incident channel (#{gateway.settings.slack_channel_prefix}"
@@ -54,6 +58,8 @@ async def commands(request: Request, gateway: GatewayDep) -> dict:
         decision = _decision(verb, args, by)
     except ValueError as exc:
         return _ephemeral(f"{exc}. {USAGE}")
+    if (reply := await refused(gateway, actor, decision.kind, incident)) is not None:
+        return _ephemeral(reply)
     return await _decide(gateway, incident, decision)
 
 
@@ -70,6 +76,8 @@ def _decision(verb: str, args: list[str], by: str) -> d.Decision:
             return d.Resolve(by=by, summary=rest or None)
         case "sev" | "severity" if args:
             return d.SetSeverity(severity=Severity.parse(args[0]), by=by)
+        case "close":
+            return d.Close(by=by)
         case "status" | "update" if len(args) >= 2:
             try:
                 return d.PostUpdate(status=args[0].lower(), message=" ".join(args[1:]), by=by)
@@ -85,7 +93,8 @@ def _incident_of_channel(gateway: Gateway, channel_name: str | None) -> str | No
     return None
 
 
-async def _declare(gateway: Gateway, by: str, args: list[str]) -> dict:
+async def _declare(gateway: Gateway, actor: SlackActor, args: list[str]) -> dict:
+    by = actor.principal.actor()
     if len(args) < 3:
         return _ephemeral("declare needs a severity, a service and a title. " + USAGE)
     try:
@@ -98,7 +107,10 @@ async def _declare(gateway: Gateway, by: str, args: list[str]) -> dict:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return _ephemeral(f"not declared: {problems}. " + USAGE)
-    start = IncidentStart(id=new_incident_id(service, datetime.now(UTC)), title=title, service=service,
+    incident_id = new_incident_id(service, datetime.now(UTC))
+    if (reply := await refused(gateway, actor, "declare", incident_id)) is not None:
+        return _ephemeral(reply)
+    start = IncidentStart(id=incident_id, title=title, service=service,
                           severity=severity, declared_by=by, source="slack", policy=gateway.policy())
     client = await gateway.temporal.client()
     with unavailable_as(gateway.temporal):

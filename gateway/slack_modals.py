@@ -8,14 +8,14 @@ import aiohttp
 from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.incident import decisions as d
 from gateway.context import Gateway
+from gateway.slack_identity import slack_client
 from gateway.slack_shared import (
-    ANSWER_WITHIN_SECONDS,
     SlackUser,
-    handle_for,
+    acting,
+    refused,
     step_button,
     step_decision,
     submit_decision,
@@ -32,20 +32,9 @@ class ViewSubmission(BaseModel):
     view: dict
 
 
-def _slack_client(request: Request, gateway: Gateway) -> AsyncWebClient | None:
-    token = gateway.settings.slack_bot_token
-    if token is None:
-        return None
-    state = request.app.state.__dict__
-    if "slack_client" not in state:
-        state["slack_client"] = AsyncWebClient(token=token.get_secret_value(), base_url=gateway.settings.slack_api_url,
-                                               timeout=ANSWER_WITHIN_SECONDS)
-    return state["slack_client"]
-
-
 async def ask_reject_reason(request: Request, gateway: Gateway, trigger_id: str | None, value: str) -> bool:
     """Open the reject-reason modal (views.open); False when the gateway has no Slack token to open it."""
-    client = _slack_client(request, gateway)
+    client = slack_client(request, gateway)
     if client is None or not trigger_id:
         return False
     button = step_button(value)
@@ -72,7 +61,7 @@ async def ask_reject_reason(request: Request, gateway: Gateway, trigger_id: str 
     return True
 
 
-async def view_submission(gateway: Gateway, submission: ViewSubmission):
+async def view_submission(request: Request, gateway: Gateway, submission: ViewSubmission):
     if submission.view.get("callback_id") != REJECT_CALLBACK:
         return Response(status_code=200)
     metadata = submission.view.get("private_metadata")
@@ -80,8 +69,11 @@ async def view_submission(gateway: Gateway, submission: ViewSubmission):
     reason = _submitted_reason(submission.view)
     if not reason:
         return {"response_action": "errors", "errors": {REASON_BLOCK: "Please say why the step is rejected."}}
-    by = handle_for(gateway, submission.user.id)
-    await submit_decision(gateway, button.incident, step_decision(d.RejectStep, button, by, reason=reason))
+    actor = await acting(request, gateway, submission.user.id)
+    decision = step_decision(d.RejectStep, button, actor.principal.actor(), reason=reason)
+    if (reply := await refused(gateway, actor, decision.kind, button.incident)) is not None:
+        return {"response_action": "errors", "errors": {REASON_BLOCK: reply}}  # shown in the modal, to them alone
+    await submit_decision(gateway, button.incident, decision)
     return Response(status_code=200)  # an empty 200 closes the modal
 
 

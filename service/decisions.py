@@ -1,6 +1,7 @@
 """Decisions sent to an incident, the three ways clients send them: `decide` (checked first, for the CLI and
-the REST API), `send_decision` (no check: a Slack command must answer within 3 s) and `submit` (a
-fire-and-forget signal: Slack buttons). Refusals come back as service errors (service/errors.py)."""
+the REST API; `decide_as` authorizes and audits it for a principal first), `send_decision` (no check: a Slack
+command must answer within 3 s) and `submit` (a fire-and-forget signal: Slack buttons). Refusals come back as
+service errors (service/errors.py)."""
 
 import asyncio
 import contextlib
@@ -10,8 +11,12 @@ from datetime import timedelta
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.identity.principal import Principal, PrincipalKind, refusal
 from domain.incident import decisions as d
+from service.audit import LedgerSource
+from service.authorization import acting, authorize
 from service.errors import DecisionPending, DecisionRefused, IncidentClosed, IncidentNotRunning
+from service.incidents import read_incident, state_of
 from service.temporal import incident_handle, incident_id, workflow_id
 from workflows.incident import IncidentWorkflow
 
@@ -31,6 +36,21 @@ async def decide(client: Client, incident: str, decision: d.Decision, timeout: f
     answer within `timeout` seconds DecisionPending."""
     handle = await running_incident(client, incident, rpc_timeout)
     return await _update(handle, decision, timeout)
+
+
+async def decide_as(client: Client, principal: Principal, incident: str, decision: d.Decision, *,
+                    ledger: LedgerSource = None, claimed_by_is_actor: bool = False, timeout: float | None = None,
+                    rpc_timeout: timedelta | None = None) -> d.DecisionResult:
+    """`decide` for `principal` (docs/security.md, "Roles and the audit log"): refused with Forbidden when its role
+    in the incident does not allow the decision, sent naming the real actor (`acting`), audited either way.
+    `claimed_by_is_actor`: the local CLI, which has no authentication boundary, keeps `--by` as the actor."""
+    state = None
+    if principal.kind is PrincipalKind.PERSON and refusal(principal, decision.kind) is not None:
+        state = state_of(await read_incident(client, incident))  # the IC holds commander rights in their incident
+    sent = decision if claimed_by_is_actor else acting(principal, decision, claimed_by=decision.by)
+    await asyncio.to_thread(authorize, principal, decision.kind, state, incident=incident_id(incident), actor=sent.by,
+                            ledger=ledger, audit_allowed=True)
+    return await decide(client, incident, sent, timeout, rpc_timeout)
 
 
 async def send_decision(client: Client, incident: str, decision: d.Decision, timeout: float) -> d.DecisionResult:

@@ -34,3 +34,11 @@ class DecisionRefused(ServiceError):
 
 class DecisionPending(ServiceError):
     """The decision was sent but the incident's worker did not answer in time: it may still apply."""
+
+
+class Forbidden(ServiceError):
+    """The principal's role does not allow the action (domain/identity/principal.py `refusal`); `reason` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -1,6 +1,7 @@
 """Incidents as every client sees them: declare one, read one, list them, and the JSON of `incident show --json`
 / `GET /api/incidents/ID` (one shape for both). Decisions: service/decisions.py."""
 
+import asyncio
 import re
 import secrets
 from datetime import datetime
@@ -8,7 +9,11 @@ from datetime import datetime
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 
+from domain.common.limits import ACTOR_MAX, clip
+from domain.identity.principal import Principal
 from domain.incident.state import IncidentStart, IncidentState
+from service.audit import LedgerSource
+from service.authorization import authorize
 from service.compliance import compliance_json
 from service.errors import ServiceError
 from service.failing import FailingIncident
@@ -33,6 +38,17 @@ async def declare_incident(client: Client, start: IncidentStart, task_queue: str
         static_summary=start.ui_summary(), static_details=start.ui_details(),
     )
     return start.id
+
+
+async def declare_as(client: Client, principal: Principal, start: IncidentStart, *, task_queue: str | None = None,
+                     ledger: LedgerSource = None, claimed_by_is_actor: bool = False) -> str:
+    """`declare_incident` for `principal`: authorized (Forbidden), audited, and `declared_by` the real actor as in
+    `authorization.acting`; `claimed_by_is_actor` for the local CLI, whose `--by` is the actor."""
+    if not claimed_by_is_actor:
+        start = start.model_copy(update={"declared_by": clip(principal.actor(start.declared_by), ACTOR_MAX)})
+    await asyncio.to_thread(authorize, principal, "declare", incident=start.id, actor=start.declared_by,
+                            ledger=ledger, audit_allowed=True)
+    return await declare_incident(client, start, task_queue)
 
 
 async def fetch_state(handle: WorkflowHandle, client: Client) -> Entry:

@@ -30,6 +30,7 @@ import yaml
 
 from testkit.environment import free_port
 from testkit.polling import wait_until_sync
+from testkit.processes import StartedProcess
 
 ALERTMANAGER = "prometheus-alertmanager"
 AMTOOL = "amtool"
@@ -91,7 +92,7 @@ def alertmanager_config(receivers: list[dict], timing: Timing = Timing(), group_
     return {"global": {"resolve_timeout": timing.resolve_timeout}, "route": route, "receivers": receivers}
 
 
-class RealAlertmanager:
+class RealAlertmanager(StartedProcess):
     def __init__(self, workdir: Path, receivers: list[dict], timing: Timing = Timing(), group_by=("alertname",)):
         self.binary, self.amtool = binaries()
         self.dir = Path(workdir)
@@ -136,14 +137,6 @@ class RealAlertmanager:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-    def __enter__(self) -> "RealAlertmanager":
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         if exc_type is not None:

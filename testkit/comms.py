@@ -4,14 +4,21 @@ and PagerDuty servers, signed Slack requests, and reading the incident back."""
 import hashlib
 import hmac
 import json
+import shutil
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlencode
 
+import yaml
+
 from adapters.channels import RecordingChannel, build_channels
+from adapters.policy_files import ONCALL_FILE
 from service.incident_reader import query_snapshot
 from settings import Settings
+from testkit.environment import POLICY_DIR
 from testkit.fakes.slack_api import TOKEN
 from worker import build_worker
 from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
@@ -29,6 +36,15 @@ def comms_settings(tmp_path, slack=None, pagerduty=None, **overrides) -> Setting
     return Settings(**{**values, **overrides})
 
 
+def edited_policy(target: Path, edit: Callable[[dict], None]) -> Path:
+    """A copy of the shipped policy in `target` whose on-call file `edit` changed (it gets the parsed YAML)."""
+    shutil.copytree(POLICY_DIR, target)
+    oncall = yaml.safe_load((target / ONCALL_FILE).read_text(encoding="utf-8"))
+    edit(oncall)
+    (target / ONCALL_FILE).write_text(yaml.safe_dump(oncall, allow_unicode=True), encoding="utf-8")
+    return target
+
+
 @asynccontextmanager
 async def comms_worker(client, task_queue: str, settings: Settings, recorder: RecordingChannel | None = None,
                        **worker_options):
@@ -44,13 +60,16 @@ def signed(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None
             "Content-Type": "application/x-www-form-urlencoded"}
 
 
-def button_body(action_id: str, incident_id: str, user: str) -> str:
+def button_body(action_id: str, incident_id: str, user: str, response_url: str | None = None) -> str:
+    """What Slack sends when someone presses a button; `response_url` takes the gateway's ephemeral reply."""
     payload = {
         "type": "block_actions", "user": {"id": user, "username": user.lower()}, "trigger_id": "1.2.3",
         "container": {"type": "message"}, "channel": {"id": "C1", "name": "inc"},
         "actions": [{"type": "button", "action_id": action_id, "value": incident_id,
                      "block_id": f"incident:{incident_id}", "action_ts": str(time.time())}],
     }
+    if response_url is not None:
+        payload["response_url"] = response_url
     return urlencode({"payload": json.dumps(payload)})
 
 

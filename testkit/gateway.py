@@ -62,6 +62,8 @@ def served(temporal_address: str, task_queue: str, interceptors=(), **overrides)
     """The gateway on a free port. Its outbox is a database of its own unless `database_url` or `data_dir` say
     otherwise (rows one test leaves must not reach another test's Temporal)."""
     overrides.setdefault("gateway_answer_within_ms", FULL_ANSWER_MS)
+    # many tests refuse requests on purpose, all from 127.0.0.1: the tests of the 429 itself turn it back on
+    overrides.setdefault("gateway_auth_failure_limit", 0)
     if "database_url" not in overrides and "data_dir" not in overrides:
         overrides["database_url"] = f"sqlite:///{tempfile.mkdtemp(prefix='incidentflow-gateway-')}/ledger.sqlite3"
     settings = Settings(temporal_address=temporal_address, temporal_namespace="default", task_queue=task_queue,

@@ -16,8 +16,23 @@ from testkit.polling import wait_until_sync
 from testkit.short_policy import write_short_policy
 
 
+class StartedProcess:
+    """`with` starts it and always stops it, also when starting fails half-way."""
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
 @dataclass
-class DevServer:
+class DevServer(StartedProcess):
     data_dir: Path
     port: int = field(default_factory=free_port)
     ui_port: int = field(default_factory=free_port)
@@ -41,17 +56,6 @@ class DevServer:
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
-
-    def __enter__(self) -> "DevServer":
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
 
 def stack_env(address: str, workdir: Path, divisor: int = 30, queue_prefix: str = "deploy",

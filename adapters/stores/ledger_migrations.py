@@ -113,11 +113,56 @@ def _v4_gateway_outbox(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+def _v5_audit_log(conn: Connection) -> None:
+    """The audit log (issue 23, docs/security.md): every allowed or refused action, who, from where. Read by
+    time (newest first) and by incident, so both are indexed."""
+    ts = _ts(conn)
+    postgres = conn.dialect.name == "postgresql"
+    for ddl in (
+        f"""CREATE TABLE audit_log (
+            id {"BIGSERIAL" if postgres else "INTEGER"} PRIMARY KEY {"" if postgres else "AUTOINCREMENT"},
+            at {ts} NOT NULL, actor VARCHAR(200) NOT NULL, principal VARCHAR(20) NOT NULL,
+            action VARCHAR(40) NOT NULL, incident_id VARCHAR(120), source VARCHAR(20) NOT NULL,
+            allowed BOOLEAN NOT NULL, reason TEXT)""",
+        "CREATE INDEX ix_audit_log_at ON audit_log (at)",
+        "CREATE INDEX ix_audit_log_incident_at ON audit_log (incident_id, at)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
+def _v6_api_tokens(conn: Connection) -> None:
+    """Personal, service and admin API tokens (issue 23, docs/security.md, "Tokens"): only a hash of each secret
+    is kept. Looked up by the public id inside the token, so the primary key is all the index needed."""
+    ts = _ts(conn)
+    conn.exec_driver_sql(
+        f"""CREATE TABLE api_tokens (
+            id VARCHAR(16) PRIMARY KEY, name VARCHAR(120) NOT NULL, kind VARCHAR(20) NOT NULL,
+            person VARCHAR(80), role VARCHAR(20), secret_hash VARCHAR(64) NOT NULL, created_at {ts} NOT NULL,
+            created_by VARCHAR(200), expires_at {ts}, revoked_at {ts}, last_used_at {ts})"""
+    )
+
+
+def _v7_browser_sessions(conn: Connection) -> None:
+    """Browser sessions (issue 23, docs/security.md, "Logging in"): the cookie holds a random id, the ledger only
+    its hash. Expired rows are deleted by expiry, so it is indexed."""
+    ts = _ts(conn)
+    for ddl in (
+        f"""CREATE TABLE browser_sessions (
+            id_hash VARCHAR(64) PRIMARY KEY, person VARCHAR(80) NOT NULL, role VARCHAR(20) NOT NULL,
+            via VARCHAR(20) NOT NULL, created_at {ts} NOT NULL, expires_at {ts} NOT NULL)""",
+        "CREATE INDEX ix_browser_sessions_expires_at ON browser_sessions (expires_at)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "incidents, events, timeline, pages, postmortems, action items", _v1_initial),
     Migration(2, "reminder bookkeeping and recurrence links", _v2_reminders_and_recurrence),
     Migration(3, "on-call overrides", _v3_oncall_overrides),
     Migration(4, "gateway outbox", _v4_gateway_outbox),
+    Migration(5, "audit log", _v5_audit_log),
+    Migration(6, "API tokens", _v6_api_tokens),
+    Migration(7, "browser sessions", _v7_browser_sessions),
 ]
 LATEST = MIGRATIONS[-1].version
 

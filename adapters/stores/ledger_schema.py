@@ -159,3 +159,48 @@ gateway_outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Index("ix_gateway_outbox_key_id", "key", "id"),
 )
+
+# v5: the audit log (issue 23, docs/security.md): every allowed or refused action; no foreign key, since a
+# refused action may name an incident the ledger has not seen
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("principal", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("incident_id", sa.String(120)),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_incident_at", "incident_id", "at"),
+)
+
+# v6: API tokens (issue 23, docs/security.md, "Tokens"): personal, service and admin; only a hash of the secret
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("person", sa.String(80)),
+    sa.Column("role", sa.String(20)),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("expires_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("last_used_at", UTCDateTime),
+)
+
+# v7: browser sessions (issue 23, docs/security.md, "Logging in"): only a hash of the cookie's random id
+browser_sessions = sa.Table(
+    "browser_sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("person", sa.String(80), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("via", sa.String(20), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index("ix_browser_sessions_expires_at", "expires_at"),
+)

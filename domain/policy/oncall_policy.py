@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from domain.common.durations import Duration
 from domain.common.models import Strict
+from domain.identity.roles import Role
 from domain.incident.severity import Severity, Tier
 from domain.policy.fields import SLUG, ZoneName, require_unique
 
@@ -16,10 +17,14 @@ class Person(Strict):
     name: str
     slack_id: str | None = None
     email: str | None = None
+    oidc_sub: str | None = Field(default=None, description="The `sub` of this person's OpenID Connect account, when "
+                                                          "the provider's `email` claim is not theirs to log in with")
     phone: str | None = None
     pagerduty_routing_key_env: str | None = Field(
         default=None, description="Name of the environment variable holding this person's PagerDuty routing key"
     )
+    role: Role | None = Field(default=None, description="What this person may do (docs/security.md, \"Roles\"); "
+                                                        "unset: `access.default_role`")
 
     @property
     def has_contact(self) -> bool:
@@ -87,11 +92,26 @@ class Escalation(Strict):
         return self
 
 
+class Access(Strict):
+    """How people are known and what they may do (docs/security.md)."""
+
+    default_role: Role = Field(default=Role.RESPONDER, description="The role of a person of the policy who has none")
+    oidc_groups: dict[str, Role] = Field(default={}, description="OpenID Connect `groups` claim values and the role "
+                                                                 "each gives (the highest one counts)")
+    unmapped_slack_users: Literal["refuse", "responder"] = Field(
+        default="refuse", description="A Slack user who is none of the people: `refuse` (read only) or `responder`")
+
+    def role_of(self, person: Person, groups: list[str] = ()) -> Role:
+        roles = [person.role or self.default_role, *(self.oidc_groups[g] for g in groups if g in self.oidc_groups)]
+        return max(roles, key=lambda role: role.rank)
+
+
 class OnCallPolicy(Strict):
     rotation: Rotation
     tiers: dict[Tier, TierSpec]
     people: dict[str, Person] = {}
     escalation: Escalation
+    access: Access = Access()
 
     @model_validator(mode="after")
     def _members_known(self) -> "OnCallPolicy":

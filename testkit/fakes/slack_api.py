@@ -1,7 +1,8 @@
 """A fake Slack Web API on loopback for the real slack-sdk client (`AsyncWebClient(base_url=fake.api_url)`).
 
 Implements the methods incidentflow uses with Slack's semantics (channels, members, messages with
-metadata, threads, DMs, modals), records every call, and can be told to answer the next calls of a method with
+metadata, threads, DMs, modals, users' profiles), records every call, takes the ephemeral replies sent to an
+interaction's `response_url`, and can be told to answer the next calls of a method with
 429 + Retry-After, 500, or to hold the answer (a worker dying mid-call), or to be down altogether (`outage`)."""
 
 import asyncio
@@ -61,17 +62,24 @@ class FakeSlack(FakeApi):
         self.faults: dict[str, list[Fault]] = {}
         self.views: list[dict] = []  # modals opened (views.open), with the trigger_id they answered
         self.outage: Fault | None = None  # while set, every call is answered with this fault (Slack is down)
+        self.users: dict[str, dict] = {}  # Slack user id → profile (users.info), e.g. {"email": "…"}
+        self.responses: list[dict] = []  # what was posted to a response_url, with its "key"
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self.app = FastAPI()
         self.app.add_api_route("/api/{method}", self._endpoint, methods=["GET", "POST"])
+        self.app.add_api_route("/respond/{key}", self._respond, methods=["POST"])
         self.serve()
 
     # ── test controls ────────────────────────────────────────────────────────────────────────────
     @property
     def api_url(self) -> str:
         return f"{self.served.url}/api/"
+
+    def response_url(self, key: str) -> str:
+        """Where an interaction's ephemeral reply goes (Slack's `response_url`); read back in `responses`."""
+        return f"{self.served.url}/respond/{key}"
 
     def fail_next(self, method: str, *faults: Fault) -> None:
         self.faults.setdefault(method, []).extend(faults)
@@ -137,6 +145,10 @@ class FakeSlack(FakeApi):
             call.status = fault.status
             return JSONResponse({"ok": False, "error": "internal_error"}, status_code=fault.status)
         return result
+
+    async def _respond(self, key: str, request: Request) -> dict:
+        self.responses.append({"key": key, **json.loads(await request.body())})
+        return {"ok": True}
 
     def _new_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -212,3 +224,9 @@ class FakeSlack(FakeApi):
         view = {**args["view"], "id": f"V{next(self._ids):08d}", "trigger_id": args["trigger_id"]}
         self.views.append(view)
         return {"ok": True, "view": view}
+
+    def _users_info(self, args: dict) -> dict:
+        profile = self.users.get(args.get("user", ""))
+        if profile is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": args["user"], "profile": dict(profile)}}

@@ -62,14 +62,15 @@ async def test_declare_show_decide_and_list_over_rest(stack, dev_server, recorde
         shown = await http.get(f"/api/incidents/{incident}")
         assert shown.status_code == 200
         assert shown.json() == json.loads(await cli(dev_server, "show", incident, "--json"))
-        assert shown.json()["declared_by"] == "minsu" and shown.json()["source"] == "api"
+        assert shown.json()["declared_by"] == "api-token on behalf of minsu" and shown.json()["source"] == "api"
 
         ack = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "acknowledge", "by": "jiyoung"})
         assert ack.status_code == 200
-        assert ack.json() == {"accepted": True, "phase": "triaged", "text": "jiyoung acknowledged"}
+        assert ack.json() == {"accepted": True, "phase": "triaged",
+                              "text": "api-token on behalf of jiyoung acknowledged"}
         again = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "acknowledge", "by": "minsu"})
         assert again.status_code == 409
-        assert again.json() == {"detail": "rejected: already acknowledged by jiyoung"}
+        assert again.json() == {"detail": "rejected: already acknowledged by api-token on behalf of jiyoung"}
 
         unknown = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "dance", "by": "minsu"})
         assert unknown.status_code == 422 and "kind" in unknown.json()["detail"]

@@ -1,6 +1,7 @@
 """Runbook approvals from Slack: a step waiting for approval posts Approve / Reject buttons naming it in the
 incident's thread; a signed Approve click lets the step run against the fake game-ops admin API; Reject asks
-for a reason in a modal (views.open → view_submission) and aborts the run with that reason. Real gateway,
+for a reason in a modal (views.open → view_submission) and aborts the run with that reason. Approving and
+rejecting need commander rights: a commander of the policy (sre-lead, cto) or the incident's IC. Real gateway,
 real slack-sdk, real Temporal (time-skipping), fakes on loopback."""
 
 import json
@@ -72,7 +73,10 @@ async def test_waiting_step_posts_approve_reject_buttons_and_a_signed_approve_ru
                 assert fakes.ops.effects == []  # nothing changed before the click
 
                 approve = buttons(message)["approve_step"]
-                status, text = await post(gw, button_body("approve_step", approve["value"], "U01MINSU"))
+                # minsu is a responder and not the IC: his press is refused and runs nothing
+                status, by_responder = await post(gw, button_body("approve_step", approve["value"], "U01MINSU"))
+                assert status == 200 and json.loads(by_responder)["delivered"] == [], by_responder
+                status, text = await post(gw, button_body("approve_step", approve["value"], "U05SRELEAD"))
                 assert status == 200, text
                 state = await wait_for_state(handle, lambda s: run_status(s, "game-server-fleet-down") not in
                                        (None, "running"), "the runbook to finish")
@@ -93,11 +97,14 @@ async def test_waiting_step_posts_approve_reject_buttons_and_a_signed_approve_ru
     # the click approved the step as the roster person behind the Slack user, and the step ran once
     assert run_status(state, "game-server-fleet-down") == "succeeded"
     assert [(e["method"], e["path"]) for e in fakes.ops.effects] == [("POST", "/services/game-servers/restart")]
+    assert json.loads(by_responder)["refused"] == ["Not allowed: minsu is a responder: approve step needs commander. "
+                                                   "The incident's IC has commander rights in it."]
     decisions = [(e.actor, e.text) for e in state.timeline if e.kind == "decision"]
-    assert ("minsu", "minsu approved step restart-fleet of runbook game-server-fleet-down") in decisions
+    assert not [e for e in state.timeline if e.actor == "minsu"]
+    assert ("sre-lead", "sre-lead approved step restart-fleet of runbook game-server-fleet-down") in decisions
     assert any("runbook game-server-fleet-down succeeded" in t for t in runbook_texts(state))
     replies = [r["text"] for r in slack.replies(channel, header["ts"])]
-    assert any("minsu approved step restart-fleet" in t for t in replies), replies
+    assert any("sre-lead approved step restart-fleet" in t for t in replies), replies
 
 
 async def test_reject_opens_a_reason_modal_and_the_submitted_reason_aborts_the_run(
@@ -113,6 +120,9 @@ async def test_reject_opens_a_reason_modal_and_the_submitted_reason_aborts_the_r
                 message = await wait_until(lambda: approval_message(slack, incident_id, "flush-cache"),
                                            "the approval message in Slack", timeout=60)
                 reject = buttons(message)["reject_step"]
+                # a responder may not reject a step: jiyoung takes IC first, which gives her commander rights here
+                assert (await post(gw, button_body("ic", incident_id, "U02JIYOUNG")))[0] == 200
+                await wait_for_state(handle, lambda s: s.roles.ic == "jiyoung", "jiyoung to be IC")
                 status, text = await post(gw, button_body("reject_step", reject["value"], "U02JIYOUNG"))
                 assert status == 200, text
                 assert len(slack.views) == 1
@@ -155,9 +165,9 @@ async def test_reject_without_a_gateway_slack_token_rejects_naming_the_clicker(
                 message = await wait_until(lambda: approval_message(slack, incident_id, "flush-cache"),
                                            "the approval message in Slack", timeout=60)
                 tampered = json.dumps({"incident": incident_id, "runbook": "leaderboard-errors", "step": "x; rm -rf"})
-                bad_status, bad = await post(gw, button_body("reject_step", tampered, "U03HYUNWOO"))
+                bad_status, bad = await post(gw, button_body("reject_step", tampered, "U06CTO"))
                 status, text = await post(gw, button_body("reject_step", buttons(message)["reject_step"]["value"],
-                                                          "U03HYUNWOO"))
+                                                          "U06CTO"))
                 state = await wait_for_state(handle,
                                              lambda s: run_status(s, "leaderboard-errors") not in (None, "running"),
                                              "the run to abort")
@@ -169,4 +179,4 @@ async def test_reject_without_a_gateway_slack_token_rejects_naming_the_clicker(
     assert slack.views == []
     assert run_status(state, "leaderboard-errors") == "aborted"
     rejected = [e.text for e in state.timeline if e.kind == "decision" and "rejected step flush-cache" in e.text]
-    assert len(rejected) == 1 and "rejected in Slack by hyunwoo" in rejected[0], rejected
+    assert len(rejected) == 1 and "rejected in Slack by cto" in rejected[0], rejected
