@@ -54,6 +54,8 @@ def render_audit(found: list[AuditEntry]) -> None:
     for entry in found:
         outcome = (Text("allowed", style="green") if entry.allowed
                    else Text.assemble(("refused", "bold red"), ": ", plain(entry.reason)))
-        table.add_row(_when(entry.at, zone), plain(entry.actor), entry.principal.value, plain(entry.action),
+        who = entry.principal.value + (f" {entry.principal_name}" if entry.principal_name not in (None, entry.actor)
+                                       else "")
+        table.add_row(_when(entry.at, zone), plain(entry.actor), plain(who), plain(entry.action),
                       plain(entry.incident), entry.source.value, outcome)
     console.print(table)

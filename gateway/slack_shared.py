@@ -70,7 +70,8 @@ async def _state_or_none(gateway: Gateway, incident: str) -> IncidentState | Non
 
 async def audit(settings: Settings, principal: Principal, action: str, incident: str | None,
                 reason: str | None) -> None:
-    entry = AuditEntry(at=datetime.now(UTC), actor=principal.name, principal=principal.kind, action=action,
+    entry = AuditEntry(at=datetime.now(UTC), actor=principal.name, principal=principal.kind,
+                       principal_name=principal.name, action=action,
                        incident=incident, source=Source.SLACK, allowed=reason is None, reason=reason)
     await asyncio.to_thread(_record, settings, entry)
 

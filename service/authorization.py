@@ -26,6 +26,7 @@ def authorize(principal: Principal, action: str, state: IncidentState | None = N
     reason = refusal(principal, action, state)
     if reason is not None or audit_allowed:
         entry = AuditEntry(at=datetime.now(UTC), actor=actor or principal.name, principal=principal.kind,
+                           principal_name=principal.name,
                            action=action, incident=incident or (state.id if state is not None else None),
                            source=principal.source, allowed=reason is None, reason=reason)
         audit.record(ledger, entry)
@@ -34,9 +35,12 @@ def authorize(principal: Principal, action: str, state: IncidentState | None = N
 
 
 def acting(principal: Principal, decision: D, claimed_by: str | None = None) -> D:
-    """A copy of `decision` whose `by` is who really acts: the person of a personal token or session whatever
-    `claimed_by` says; "api-token on behalf of minsu" for an admin or service token (cut to the actor limit)."""
-    return decision.model_copy(update={"by": clip(principal.actor(claimed_by), ACTOR_MAX)})
+    """A copy of `decision` naming who really acts: the person of a personal token or session whatever
+    `claimed_by` says; for an admin or service token acting for someone, `by` is that person and `via` the token,
+    so the timeline shows "api-token on behalf of minsu" while acknowledged_by stays minsu."""
+    if principal.kind is PrincipalKind.PERSON or not claimed_by or claimed_by == principal.name:
+        return decision.model_copy(update={"by": principal.name, "via": None})
+    return decision.model_copy(update={"by": clip(claimed_by, ACTOR_MAX), "via": clip(principal.name, ACTOR_MAX)})
 
 
 def local_operator() -> Principal:

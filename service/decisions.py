@@ -48,8 +48,8 @@ async def decide_as(client: Client, principal: Principal, incident: str, decisio
     if principal.kind is PrincipalKind.PERSON and refusal(principal, decision.kind) is not None:
         state = state_of(await read_incident(client, incident))  # the IC holds commander rights in their incident
     sent = decision if claimed_by_is_actor else acting(principal, decision, claimed_by=decision.by)
-    await asyncio.to_thread(authorize, principal, decision.kind, state, incident=incident_id(incident), actor=sent.by,
-                            ledger=ledger, audit_allowed=True)
+    await asyncio.to_thread(authorize, principal, decision.kind, state, incident=incident_id(incident),
+                            actor=sent.actor, ledger=ledger, audit_allowed=True)
     return await decide(client, incident, sent, timeout, rpc_timeout)
 
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import httpx
 import yaml
 
 from adapters.channels import RecordingChannel, build_channels
@@ -93,3 +94,12 @@ def command_body(text: str, user: str, channel_name: str) -> str:
 async def snapshot(client, incident_id: str):
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, WORKFLOW_ID_PREFIX + incident_id)
     return await query_snapshot(handle)
+
+
+async def slash(gateway, text: str, user: str, channel: str) -> dict:
+    """Send `/incident <text>` as `user` in `channel`, signed; the gateway's JSON answer."""
+    body = command_body(text, user, channel)
+    async with gateway.http(token=None) as http:
+        answer: httpx.Response = await http.post("/slack/commands", content=body, headers=signed(body))
+    assert answer.status_code == 200, answer.text
+    return answer.json()

@@ -44,6 +44,7 @@ def select(engine: sa.Engine, where: AuditFilter) -> list[AuditEntry]:
         query = query.where(table.c.at >= where.since)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    return [AuditEntry(at=r["at"], actor=r["actor"], principal=r["principal"], action=r["action"],
+    return [AuditEntry(at=r["at"], actor=r["actor"], principal=r["principal"],
+                       principal_name=r["principal_name"], action=r["action"],
                        incident=r["incident_id"], source=r["source"], allowed=r["allowed"], reason=r["reason"])
             for r in rows]

@@ -121,7 +121,7 @@ def _v5_audit_log(conn: Connection) -> None:
     for ddl in (
         f"""CREATE TABLE audit_log (
             id {"BIGSERIAL" if postgres else "INTEGER"} PRIMARY KEY {"" if postgres else "AUTOINCREMENT"},
-            at {ts} NOT NULL, actor VARCHAR(200) NOT NULL, principal VARCHAR(20) NOT NULL,
+            at {ts} NOT NULL, actor VARCHAR(200) NOT NULL, principal VARCHAR(20) NOT NULL, principal_name VARCHAR(120),
             action VARCHAR(40) NOT NULL, incident_id VARCHAR(120), source VARCHAR(20) NOT NULL,
             allowed BOOLEAN NOT NULL, reason TEXT)""",
         "CREATE INDEX ix_audit_log_at ON audit_log (at)",

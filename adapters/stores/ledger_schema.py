@@ -168,6 +168,7 @@ audit_log = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("principal", sa.String(20), nullable=False),
+    sa.Column("principal_name", sa.String(120)),
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("incident_id", sa.String(120)),
     sa.Column("source", sa.String(20), nullable=False),

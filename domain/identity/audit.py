@@ -11,6 +11,7 @@ class AuditEntry(Strict):
     at: datetime
     actor: str  # as the timeline records it: "hyunwoo", "api-token on behalf of minsu"
     principal: PrincipalKind
+    principal_name: str | None = None  # who authenticated: a person, a token's name, the CLI's OS user
     action: str  # a decision kind or an action of NEEDED_ROLE ("declare", "read", "audit", ...)
     incident: str | None
     source: Source

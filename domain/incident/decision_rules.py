@@ -3,6 +3,7 @@ person understands), `apply` changes the state and records it in the timeline. P
 
 from datetime import datetime
 
+from domain.common.limits import ACTOR_MAX, clip
 from domain.incident.decisions import (
     Acknowledge,
     AddNote,
@@ -126,7 +127,7 @@ def apply(state: IncidentState, decision: Decision, now: datetime) -> DecisionRe
             text = f"update ({status}): {message}"
         case ApproveStep() | RejectStep() | RunRunbook() | CancelRunbook():
             text = _apply_runbook(state, decision)
-    state.note(now, "note" if decision.kind == "add_note" else "decision", decision.by, text)
+    state.note(now, "note" if decision.kind == "add_note" else "decision", clip(decision.actor, ACTOR_MAX), text)
     return DecisionResult(accepted=True, phase=state.phase, text=text)
 
 

@@ -20,6 +20,15 @@ class DecisionRejected(ValueError):
 
 class _Base(Strict):
     by: Actor
+    # The admin or service token that sent it for `by` (docs/security.md): the timeline shows "via on behalf of
+    # by", while `by` stays the person (acknowledged_by, re-pages, on-call reports). Set by service/, never taken
+    # from a sender.
+    via: Actor | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who the timeline and the audit log name: "api-token on behalf of minsu", or just `by`."""
+        return f"{self.via} on behalf of {self.by}" if self.via else self.by
 
 
 class Acknowledge(_Base):

@@ -3,11 +3,13 @@ authorization code and PKCE, as a browser would: redirects followed, the provide
 /auth/callback with the cookie jar. Then they acknowledge and resolve an incident with their session cookie and
 its CSRF token, and the timeline names them (docs/security.md, "Logging in")."""
 
+import asyncio
 import os
 
 import httpx
 import pytest
 
+from adapters.stores.ledger import open_ledger
 from service import audit
 from testkit.gateway import address_of, served
 from testkit.helpers import running_worker
@@ -88,6 +90,13 @@ async def test_a_person_logs_in_acknowledges_and_resolves_and_the_timeline_names
         decided = [(e["actor"], e["text"]) for e in state["timeline"] if e["kind"] == "decision"]
         assert decided == [("minsu", "minsu acknowledged"), ("minsu", "minsu resolved the incident")], decided
 
+        async def in_ledger():  # the worker's ledger (its default one here) records the timeline as it goes
+            rows = await asyncio.to_thread(open_ledger().timeline, incident)
+            decided = [(r["actor"], r["text"]) for r in rows if r["kind"] == "decision"]
+            return decided if len(decided) == 2 else None
+
+        assert await wait_until(in_ledger, "both decisions in the ledger") == [
+            ("minsu", "minsu acknowledged"), ("minsu", "minsu resolved the incident")]
         audited = audit.entries(gateway.app.state.gateway.ledger(), incident=incident, actor="minsu")
         assert {(e.action, e.source, e.allowed) for e in audited} >= {("acknowledge", "console", True),
                                                                       ("resolve", "console", True)}, audited

@@ -151,8 +151,8 @@ async def test_the_cli_acts_as_its_by_and_is_audited_from_the_cli(alert_gateway)
         shown = (await http.get(f"/api/incidents/{incident}")).json()
         audited = (await http.get("/api/audit", params={"source": "cli"})).json()
     assert shown["acknowledged_by"] == "seoyeon"
-    assert [(e["actor"], e["principal"], e["action"], e["incident"], e["allowed"]) for e in audited] == [
-        ("seoyeon", "admin", "acknowledge", incident, True)]
+    assert [(e["actor"], e["principal"], e["principal_name"], e["action"], e["incident"], e["allowed"])
+            for e in audited] == [("seoyeon", "admin", "ops-laptop", "acknowledge", incident, True)]
 
 
 async def test_filters_are_checked_and_documented(alert_gateway):

@@ -67,10 +67,10 @@ async def test_declare_show_decide_and_list_over_rest(stack, dev_server, recorde
         ack = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "acknowledge", "by": "jiyoung"})
         assert ack.status_code == 200
         assert ack.json() == {"accepted": True, "phase": "triaged",
-                              "text": "api-token on behalf of jiyoung acknowledged"}
+                              "text": "jiyoung acknowledged"}
         again = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "acknowledge", "by": "minsu"})
         assert again.status_code == 409
-        assert again.json() == {"detail": "rejected: already acknowledged by api-token on behalf of jiyoung"}
+        assert again.json() == {"detail": "rejected: already acknowledged by jiyoung"}
 
         unknown = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "dance", "by": "minsu"})
         assert unknown.status_code == 422 and "kind" in unknown.json()["detail"]

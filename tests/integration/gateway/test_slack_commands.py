@@ -5,22 +5,12 @@ clear ephemeral answer and change nothing."""
 
 import re
 
-import httpx
-
 from adapters.channels.slack import channel_name
 from domain.incident.phases import Phase
 from domain.incident.severity import Severity
-from testkit.comms import SIGNING_SECRET, command_body, comms_settings, comms_worker, signed, snapshot
+from testkit.comms import SIGNING_SECRET, comms_settings, comms_worker, slash, snapshot
 from testkit.gateway import address_of, served
 from testkit.polling import wait_until
-
-
-async def slash(gateway, text: str, user: str, channel: str) -> dict:
-    body = command_body(text, user, channel)
-    async with gateway.http(token=None) as http:
-        answer: httpx.Response = await http.post("/slack/commands", content=body, headers=signed(body))
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 async def test_declare_then_run_the_incident_with_slash_commands_in_its_channel(time_env, task_queue, tmp_path, slack):

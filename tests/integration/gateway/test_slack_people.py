@@ -19,11 +19,11 @@ from service.audit import entries
 from testkit.comms import (
     SIGNING_SECRET,
     button_body,
-    command_body,
     comms_settings,
     comms_worker,
     edited_policy,
     signed,
+    slash,
     snapshot,
     view_submission_body,
 )
@@ -44,12 +44,6 @@ async def press(gateway, action: str, value: str, user: str, response_url: str |
     return answer.json()
 
 
-async def slash(gateway, text: str, user: str, channel: str) -> dict:
-    body = command_body(text, user, channel)
-    async with gateway.http(token=None) as http:
-        answer: httpx.Response = await http.post("/slack/commands", content=body, headers=signed(body))
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 def gateway_for(client, task_queue, tmp_path, slack, policy_dir=None):

@@ -12,11 +12,13 @@ AT = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 
 def test_an_entry_names_who_what_where_when_and_the_outcome():
-    entry = AuditEntry(at=AT, actor="hyunwoo", principal="person", action="acknowledge", incident="inc-1",
-                       source="api", allowed=False, reason="hyunwoo is a viewer: acknowledge needs responder")
+    entry = AuditEntry(at=AT, actor="hyunwoo", principal="person", principal_name="hyunwoo", action="acknowledge",
+                       incident="inc-1", source="api", allowed=False,
+                       reason="hyunwoo is a viewer: acknowledge needs responder")
     assert (entry.principal, entry.source) == (PrincipalKind.PERSON, Source.API)
     assert entry.model_dump(mode="json") == {
-        "at": "2026-05-04T10:00:00Z", "actor": "hyunwoo", "principal": "person", "action": "acknowledge",
+        "at": "2026-05-04T10:00:00Z", "actor": "hyunwoo", "principal": "person", "principal_name": "hyunwoo",
+        "action": "acknowledge",
         "incident": "inc-1", "source": "api", "allowed": False,
         "reason": "hyunwoo is a viewer: acknowledge needs responder"}
     with pytest.raises(ValidationError):

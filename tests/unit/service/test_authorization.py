@@ -35,7 +35,8 @@ def test_a_refusal_is_forbidden_with_its_reason_and_audited(ledger):
     assert isinstance(refused.value, ServiceError) and refused.value.reason == str(refused.value)
     (entry,) = audit.entries(ledger)
     assert entry.model_dump(exclude={"at"}) == {
-        "actor": "hyunwoo", "principal": PrincipalKind.PERSON, "action": "acknowledge", "incident": "inc-1",
+        "actor": "hyunwoo", "principal": PrincipalKind.PERSON, "principal_name": "hyunwoo",
+        "action": "acknowledge", "incident": "inc-1",
         "source": Source.SLACK, "allowed": False, "reason": "hyunwoo is a viewer: acknowledge needs responder"}
 
 
@@ -69,12 +70,15 @@ def test_a_service_token_never_decides_but_may_declare(ledger):
 def test_acting_names_the_real_actor():
     claimed = d.Acknowledge(by="minsu")
     assert acting(person("jiyoung", Role.RESPONDER), claimed, claimed_by=claimed.by).by == "jiyoung"
-    assert acting(SHARED, claimed, claimed_by="minsu").by == "api-token on behalf of minsu"
-    assert acting(SHARED, claimed).by == "api-token"
+    on_behalf = acting(SHARED, claimed, claimed_by="minsu")
+    assert (on_behalf.by, on_behalf.via) == ("minsu", "api-token")  # the timeline: "api-token on behalf of minsu"
+    assert (acting(SHARED, claimed).by, acting(SHARED, claimed).via) == ("api-token", None)
+    forged = d.Acknowledge(by="minsu", via="cto")
+    assert acting(person("jiyoung", Role.RESPONDER), forged, claimed_by="minsu").via is None  # never the sender's
     assert claimed.by == "minsu"  # a copy: the decision given is left as it was
-    long_name = "x" * ACTOR_MAX
-    stated = acting(SHARED, d.AddNote(text="hi", by=long_name), claimed_by=long_name)
-    assert len(stated.by) == ACTOR_MAX and stated.by.startswith("api-token on behalf of x")
+    long_name = "x" * (ACTOR_MAX + 5)
+    stated = acting(SHARED, d.AddNote(text="hi", by="minsu"), claimed_by=long_name)
+    assert len(stated.by) == ACTOR_MAX and stated.by.startswith("xxx")
     assert d.DECISION_ADAPTER.validate_python(stated.model_dump()).by == stated.by  # still a valid decision
 
 
