@@ -1,4 +1,4 @@
-"""`incident action add|done|list`: parses and renders; the items and their reminders are service/action_items.py
+"""`incident action add|done|verify|list`: parses and renders; the items and their reminders are service/action_items.py
 (docs/learning-loop.md)."""
 
 from datetime import UTC, date, datetime
@@ -12,7 +12,7 @@ from cli.learning_common import incident_key, ledger, policy
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
 from domain.incident.records import ActionItem
-from service.action_items import add_action_item, complete_action_item, list_action_items
+from service.action_items import add_action_item, complete_action_item, list_action_items, verify_action_item
 from service.temporal import connect
 
 
@@ -68,6 +68,21 @@ def register(app: typer.Typer) -> None:
         item = run(body)
         print(terminal_text(f"#{item.id} done by {item.done_by}: {item.title}"))
 
+    @group.command("verify")
+    def verify(
+        action_id: Annotated[int, typer.Argument(metavar="AID", help="Action item id from `incident action list`")],
+        evidence: Annotated[str, typer.Option("--evidence", help="What shows the fix works (a link, a drill …)")],
+        by: Annotated[str, typer.Option("--by", help="Who checked it")],
+    ) -> None:
+        """Mark a done action item verified: the fix was checked to work, with the evidence."""
+        if not evidence.strip() or not by.strip():
+            fail("--evidence and --by must not be empty", 2)
+        try:
+            item = verify_action_item(ledger(), action_id, by.strip(), evidence.strip(), datetime.now(UTC))
+        except LedgerError as exc:  # not done yet, or already verified by <who>
+            fail(terminal_text(str(exc)))
+        print(terminal_text(f"#{item.id} verified by {item.verified_by}: {item.title} — {item.evidence}"))
+
     @group.command("list")
     def list_(
         open_: Annotated[bool, typer.Option("--open", help="Only items not done")] = False,
@@ -88,6 +103,6 @@ def register(app: typer.Typer) -> None:
         for column in ("id", "incident", "term", "title", "owner", "due", "status"):
             table.add_column(column)
         for i in items:
-            status = "[red]overdue[/]" if i.overdue(today) else i.status
+            status = "[red]overdue[/]" if i.overdue(today) else "verified" if i.verified else i.status
             table.add_row(str(i.id), plain(i.incident_id), i.term, plain(i.title), plain(i.owner), str(i.due), status)
         console.print(table if items else "No action items.")

@@ -16,9 +16,11 @@ from cli import (
     oncall_cmd,
     policy_cmd,
     postmortem_cmd,
+    readiness_cmd,
     report_cmd,
     runbook_cmd,
     token_cmd,
+    training_cmd,
 )
 from cli.common import CommandError
 from cli.settings_errors import BAD_SETTINGS_EXIT, settings_error_line
@@ -38,6 +40,8 @@ report_cmd.register(app)
 config_cmd.register(app)
 audit_cmd.register(app)
 token_cmd.register(app)
+training_cmd.register(app)
+readiness_cmd.register(app)
 
 
 @app.command()

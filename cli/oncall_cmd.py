@@ -1,6 +1,7 @@
 """`incident oncall now|schedule|override|overrides|remove-override|check|report` and `incident schedules sync`:
 parsing and tables; what they read and change is service/oncall.py and service/schedules.py."""
 
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from adapters.policy_files import PolicyError, load_policy
 from adapters.stores.overrides import OverrideStore, OverrideStoreError
+from cli import oncall_compensation_cmd
 from cli.common import console, fail, print_json, run
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
@@ -17,6 +19,7 @@ from domain.incident.severity import Tier
 from domain.oncall.rotation import Override, last_handover
 from domain.policy.model import Policy
 from service import oncall as oncall_service
+from service.errors import ServiceError
 from settings import get_settings
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
@@ -64,6 +67,7 @@ def register(app: typer.Typer) -> None:
     oncall = typer.Typer(help="Who is on call: rotation, overrides, checks, the weekly report",
                          no_args_is_help=True)
     app.add_typer(oncall, name="oncall")
+    oncall_compensation_cmd.register(oncall)
     schedules = typer.Typer(help="The bots' Temporal Schedules (handover, on-call report)", no_args_is_help=True)
     app.add_typer(schedules, name="schedules")
 
@@ -145,8 +149,9 @@ def register(app: typer.Typer) -> None:
             fail(f"--to {end!r} must be after --from {start!r}", 2)
         try:
             wanted = Override(tier=parsed_tier, who=who, start=begin, end=finish, reason=reason.strip())
-            stored = oncall_service.add_override(_store(), wanted, created_by=by)
-        except OverrideStoreError as exc:
+            stored = oncall_service.add_override(_store(), wanted, created_by=by, policy=policy,
+                                                 warn=lambda text: print(terminal_text(text), file=sys.stderr))
+        except (OverrideStoreError, ServiceError) as exc:
             fail(str(exc))
         print(terminal_text(f"{stored.id}: {parsed_tier.value} is held by {policy.person_name(who)} ({who}) "
                             f"{_local(begin, zone)} → {_local(finish, zone)} ({zone}): {stored.reason}"))
@@ -188,17 +193,23 @@ def register(app: typer.Typer) -> None:
         weeks: Annotated[int, typer.Option("--weeks", min=1, max=104, help="How far ahead to look")] = 8,
         as_json: Json = False,
     ) -> None:
-        """Gaps (a tier nobody holds) and people on call nobody can reach. Exit 1 when any."""
+        """Gaps (a tier nobody holds), people on call nobody can reach, and rotation members without onboarding.
+        Exit 1 when any."""
         policy = _policy()
         now_ = datetime.now(UTC)
         problems = oncall_service.coverage_problems(policy, now_, weeks, _overrides())
+        try:
+            problems += oncall_service.untrained_problems(_store(), policy)
+        except OverrideStoreError as exc:
+            fail(str(exc))
         if as_json:
             print_json([p.model_dump(mode="json") for p in problems])
         elif problems:
             for p in problems:
                 print(terminal_text(p.text))
         else:
-            print(f"ok: every tier is covered for the next {weeks} week(s) and everyone on call has a contact")
+            print(f"ok: every tier is covered for the next {weeks} week(s), everyone on call has a contact and "
+                  "everyone in the rotation completed onboarding")
         if problems:
             raise typer.Exit(1)
 

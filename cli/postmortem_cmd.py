@@ -58,14 +58,17 @@ def register(app: typer.Typer) -> None:
         incident: Id,
         by: Annotated[str, typer.Option("--by", help="Who publishes")],
         root_cause: Annotated[str | None, typer.Option(help="Root-cause category (else read from the draft)")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Publish even if required sections still hold the "
+                                                            "template's text")] = False,
     ) -> None:
-        """Publish the postmortem: stores the final text and closes the incident."""
+        """Publish the postmortem: stores the final text and closes the incident. Required sections that still
+        hold the template's text (policy `learning.postmortem.required_sections`) refuse it without --force."""
         key = incident_key(incident)
         if not by.strip():
             fail("--by must not be empty", 2)
 
         async def body():
-            return await publish_postmortem(await connect(), ledger, key, by.strip(), root_cause)
+            return await publish_postmortem(await connect(), ledger, key, by.strip(), root_cause, force=force)
 
         record = run(body)
         when = "on time" if record.on_time(record.published_at) else "after the deadline"

@@ -11,7 +11,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from gateway import api, api_docs, audit_api, auth_routes, errors, slack, status_page, tokens_api, webhooks
+from gateway import (
+    api,
+    api_docs,
+    audit_api,
+    auth_routes,
+    errors,
+    oncall_api,
+    readiness_api,
+    slack,
+    status_page,
+    tokens_api,
+    training_api,
+    webhooks,
+)
 from gateway.auth_failures import AuthFailures
 from gateway.context import Gateway
 from gateway.credentials import Credentials, issued_tokens
@@ -79,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(tokens_api.router)
     app.include_router(audit_api.router)
+    app.include_router(training_api.router)
+    app.include_router(readiness_api.router)
+    app.include_router(oncall_api.router)
     app.include_router(slack.router)
     app.include_router(status_page.router)
     api_docs.install(app)

@@ -36,6 +36,11 @@ async def complete_action_item(client: Client, store: Ledger, action_id: int, by
     return item
 
 
+def verify_action_item(store: Ledger, action_id: int, by: str, evidence: str, now: datetime) -> ActionItem:
+    """A done item checked to work, with the evidence; its workflow ended when it was done."""
+    return store.verify_action(action_id, by, evidence, now)
+
+
 def list_action_items(store: Ledger, open_only: bool = False, owner: str | None = None) -> list[ActionItem]:
     """Soonest due first."""
     return store.actions(open_only=open_only, owner=owner)

@@ -8,6 +8,7 @@ them; postmortem drafts and action items come from the ledger.
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client
@@ -62,8 +63,27 @@ def stored_overrides(store: OverrideStore) -> list[StoredOverride]:
     return list(store.load())
 
 
-def add_override(store: OverrideStore, override: Override, created_by: str | None = None) -> StoredOverride:
+def add_override(store: OverrideStore, override: Override, created_by: str | None = None,
+                 policy: Policy | None = None, warn: Callable[[str], None] | None = None) -> StoredOverride:
+    """Store the override. With the `policy`, its holder must have completed onboarding (docs/oncall.md,
+    "Training"): service.training.UntrainedPerson when the policy refuses, else `warn` is told."""
+    if policy is not None:
+        from service.training import may_go_on_call
+
+        with store.ledger() as ledger:
+            _, warning = may_go_on_call(ledger, policy, override.who)
+        if warning and warn is not None:
+            warn(warning)
     return store.add(override, created_by=created_by)
+
+
+def untrained_problems(store: OverrideStore, policy: Policy) -> list[Problem]:
+    """Rotation members without onboarding, for `incident oncall check`."""
+    from domain.oncall.training import untrained_problems as problems_of
+    from service.training import records
+
+    with store.ledger() as ledger:
+        return problems_of(policy.oncall, records(ledger))
 
 
 def remove_override(store: OverrideStore, override_id: str) -> StoredOverride:

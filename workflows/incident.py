@@ -111,6 +111,7 @@ class IncidentWorkflow:
             self.views.resume()
         else:
             incident.state = new_incident(policy, start, workflow.now())
+            incident.state.notifies_stakeholders = versions.notifies_stakeholders()
             self.records.publish_search_attributes()
             self.effects.send("declared", messages.declaration(policy, incident.state), key="declared")
             if not incident.state.drill:

@@ -14,8 +14,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.comms import messages
     from domain.comms.notifications import Notification, NotificationKind, PageRequest, StepApproval
     from domain.incident import planner
+    from domain.incident.decision_rules import complete_checklist
     from domain.incident.severity import Tier
-    from domain.incident.state import Escalation, Page
+    from domain.incident.state import Escalation, Page, StakeholderNotice
     from workflows import incident_versions as versions
     from workflows import metrics
     from workflows.incident_context import IncidentContext
@@ -49,9 +50,15 @@ class Effects:
     def carry_out(self, due: list[planner.Action]) -> None:
         """The plan's actions first, then whatever the start-up held back."""
         startup, self._held = self._held or [], None
+        told: list[str] = []
         for action in due:
             self.incident.state.fired.append(action.key)
-            self._carry_out(action)
+            if action.kind == "stakeholder_notice":
+                told.append(self._note_stakeholder(action))
+            else:
+                self._carry_out(action)
+        if told:
+            self._tell_stakeholders(told)
         for coroutine in startup:
             self.start(coroutine)
 
@@ -133,11 +140,28 @@ class Effects:
             text = "⏰ Internal update due.\n" + messages.internal_update(policy, state)
             self.send("comms_reminder", text, key=action.key, to=[owner] if owner else [])
         elif action.kind == "checklist_nag":
-            open_items = [c.text for c in state.checklist if not c.done]
+            open_items = [c.text for c in planner.nagged_items(policy, state)]
             owner = state.roles.ic or state.holder_of_tier(Tier.PRIMARY)
             state.note(now, "checklist_nag", "incidentflow", "open checklist items: " + "; ".join(open_items))
             text = "📋 First-15-minutes checklist still open:\n" + "\n".join(f"- [ ] {t}" for t in open_items)
             self.send("checklist_nag", text, key=action.key, to=[owner] if owner else [])
+
+    def _note_stakeholder(self, action: planner.Action) -> str:
+        """A person the policy names for the severity (Sev0: the CTO and every team lead) is told — not paged."""
+        policy, state, now = self.incident.policy, self.incident.state, workflow.now()
+        state.notifications.append(StakeholderNotice(to=action.person, why=action.reason, at=now))
+        state.note(now, "stakeholder", "incidentflow",
+                   f"notified {action.person} ({policy.person_name(action.person)}): {action.reason}")
+        return action.person
+
+    def _tell_stakeholders(self, people: list[str]) -> None:
+        """One message for everyone told at this moment (each mentioned); then the checklist item, once all are."""
+        policy, state, now = self.incident.policy, self.incident.state, workflow.now()
+        text = (f"📣 {state.severity.value.upper()} incident: {state.title} ({state.service}). You are told at once "
+                f"as the policy's {state.severity.value} stakeholders; the on-call tiers are being paged.")
+        self.send("stakeholder", text, key="stakeholders:" + ",".join(people), to=people)
+        if all(f"notify:{person}" in state.fired for person in policy.severity(state.severity).stakeholders):
+            complete_checklist(state, "notified", now, "incidentflow")
 
     def _escalate(self, action: planner.Action) -> None:
         state, now = self.incident.state, workflow.now()

@@ -21,6 +21,7 @@ DRILL_MESSAGES_IN_TIMELINE = "drill-messages-in-timeline"
 VIEWS_FROM_ONE_WAITING_TASK = "views-from-one-waiting-task"
 CONTINUE_AS_NEW_WHEN_LONG = "continue-as-new-when-long"
 ALERTS_RECOVER_AND_REFIRE = "alerts-recover-and-refire"
+STAKEHOLDERS_NOTIFIED = "stakeholders-notified"
 
 
 # ── deprecated: no stored history took the old path; removed once no history with the patched() marker replays
@@ -44,6 +45,13 @@ def alert_handling_for(policy: Policy) -> Policy:
     if workflow.patched(ALERTS_RECOVER_AND_REFIRE):
         return policy
     return policy.model_copy(update={"incident": policy.incident.model_copy(update={"alerts": ALERTS_AS_BEFORE})})
+
+
+def notifies_stakeholders() -> bool:
+    """Asked once, when the incident is declared (a continued run carries the answer in its state). Old path
+    (False): every stored history — incidents declared before the severity's `stakeholders` were notified never
+    plan the notices, so none is sent late after an upgrade. Goes when those incidents and histories are gone."""
+    return workflow.patched(STAKEHOLDERS_NOTIFIED)
 
 
 def continues_as_new_when_long() -> bool:

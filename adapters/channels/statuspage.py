@@ -98,7 +98,7 @@ class StatuspageIoChannel:
         if not view.public or not view.updates:
             return
         incident = {"name": clip(view.title, NAME_MAX), "status": view.public_status,
-                    "body": view.updates[-1].message}
+                    "body": view.external_update or view.updates[-1].message}  # the policy's external_update
         signature = json.dumps({"incident": incident}, sort_keys=True, ensure_ascii=False)
         known = self.state.load(view.incident_id)
         if known and known[1] == signature:

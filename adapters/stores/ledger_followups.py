@@ -118,6 +118,20 @@ class ActionItemRecords:
                          .values(status="done", done_by=by, done_at=at))
         return self.action(action_id)
 
+    def verify_action(self, action_id: int, by: str, evidence: str, at: datetime) -> ActionItem:
+        """Done → verified: the fix was checked to work, with the evidence (개선 계획 → 실행 및 검증)."""
+        item = self.action(action_id)
+        if item is None:
+            raise LedgerError(f"no action item {action_id} (see `incident action list`)")
+        if item.verified:
+            raise LedgerError(f"action item {action_id} was already verified by {item.verified_by}")
+        if item.status != "done":
+            raise LedgerError(f"action item {action_id} is not done yet: `incident action done {action_id}` first")
+        with self.engine.begin() as conn:
+            conn.execute(t.action_items.update().where(t.action_items.c.id == action_id)
+                         .values(verified_by=by, verified_at=at, evidence=evidence))
+        return self.action(action_id)
+
     def note_action_reminder(self, action_id: int, at: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(t.action_items.update().where(t.action_items.c.id == action_id).values(

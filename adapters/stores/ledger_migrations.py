@@ -155,6 +155,33 @@ def _v7_browser_sessions(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+def _v8_training_records(conn: Connection) -> None:
+    """Training completions (issue 25, docs/oncall.md, "Training"), a drill's with the role played, the person's
+    evaluation and the drill's scorecard; read per person, so (person, time) is indexed."""
+    ts = _ts(conn)
+    postgres = conn.dialect.name == "postgresql"
+    for ddl in (
+        f"""CREATE TABLE training_records (
+            id {"BIGSERIAL" if postgres else "INTEGER"} PRIMARY KEY {"" if postgres else "AUTOINCREMENT"},
+            person VARCHAR(80) NOT NULL, kind VARCHAR(20) NOT NULL, completed_at {ts} NOT NULL,
+            hours {"DOUBLE PRECISION" if postgres else "FLOAT"} NOT NULL, notes TEXT NOT NULL,
+            role VARCHAR(80), evaluation TEXT, scorecard {"JSONB" if postgres else "JSON"},
+            recorded_by VARCHAR(200) NOT NULL, recorded_at {ts} NOT NULL)""",
+        "CREATE INDEX ix_training_records_person_completed_at ON training_records (person, completed_at)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
+def _v9_action_item_verification(conn: Connection) -> None:
+    """Action items are verified after they are done (issue 25, docs/learning-loop.md): who, when, evidence."""
+    for ddl in (
+        f"ALTER TABLE action_items ADD COLUMN verified_at {_ts(conn)}",
+        "ALTER TABLE action_items ADD COLUMN verified_by VARCHAR(80)",
+        "ALTER TABLE action_items ADD COLUMN evidence TEXT",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "incidents, events, timeline, pages, postmortems, action items", _v1_initial),
     Migration(2, "reminder bookkeeping and recurrence links", _v2_reminders_and_recurrence),
@@ -163,6 +190,8 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "audit log", _v5_audit_log),
     Migration(6, "API tokens", _v6_api_tokens),
     Migration(7, "browser sessions", _v7_browser_sessions),
+    Migration(8, "training records", _v8_training_records),
+    Migration(9, "action item verification", _v9_action_item_verification),
 ]
 LATEST = MIGRATIONS[-1].version
 

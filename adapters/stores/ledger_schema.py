@@ -129,6 +129,10 @@ action_items = sa.Table(
     # v2
     sa.Column("last_reminded_at", UTCDateTime),
     sa.Column("reminders_sent", sa.Integer, nullable=False, server_default="0"),
+    # v9
+    sa.Column("verified_at", UTCDateTime),
+    sa.Column("verified_by", sa.String(80)),
+    sa.Column("evidence", sa.Text),
 )
 
 # v3: on-call overrides (issue 5), formerly `overrides.json` in the data dir
@@ -204,4 +208,21 @@ browser_sessions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Index("ix_browser_sessions_expires_at", "expires_at"),
+)
+
+# v8: training completions (issue 25, docs/oncall.md, "Training"): onboarding, quarterly, advanced, drills
+training_records = sa.Table(
+    "training_records", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("person", sa.String(80), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=False),
+    sa.Column("hours", sa.Float, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("role", sa.String(80)),
+    sa.Column("evaluation", sa.Text),
+    sa.Column("scorecard", sa.JSON),
+    sa.Column("recorded_by", sa.String(200), nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Index("ix_training_records_person_completed_at", "person", "completed_at"),
 )

@@ -121,6 +121,13 @@ class OverrideStore:
         return StoredOverride.from_row(removed)
 
     @contextmanager
+    def ledger(self):
+        """The ledger holding the overrides, for what is read beside them (training records, docs/oncall.md);
+        its errors are OverrideStoreErrors, as for the overrides."""
+        with self._database():
+            yield self._ledger()
+
+    @contextmanager
     def _database(self):
         """An unreachable database is one clear error naming it, not a driver traceback."""
         import sqlalchemy as sa

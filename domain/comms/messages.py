@@ -52,3 +52,12 @@ def declaration(policy: Policy, state: IncidentState) -> str:
 
 def internal_update(policy: Policy, state: IncidentState) -> str:
     return render(policy.incident.communication.templates.internal_update, policy, state)
+
+
+def external_update(policy: Policy, state: IncidentState, message: str, status: str,
+                    next_update_by: datetime | None) -> str:
+    """A status-page update (the policy's `external_update`): the update's message and public status, and when the
+    next one is due (none once resolved)."""
+    return render(policy.incident.communication.templates.external_update, policy, state, message=message,
+                  status=status, next_update=local_time(policy, next_update_by) if next_update_by else
+                  "no further updates")

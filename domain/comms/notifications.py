@@ -11,7 +11,7 @@ from domain.policy.oncall_policy import OnCallPolicy
 
 NotificationKind = Literal[
     "declared", "page", "escalation", "decision", "phase", "comms_reminder", "checklist_nag", "alert",
-    "runbook", "postmortem", "handover", "report", "status_update",
+    "runbook", "postmortem", "handover", "report", "status_update", "stakeholder",
 ]
 
 

@@ -57,6 +57,8 @@ class IncidentView(BaseModel):
     component: str | None = None
     component_status: ComponentStatus
     updates: list[StatusUpdate] = []
+    external_update: str | None = Field(default=None, description="The latest update through the policy's "
+                                                                  "`external_update` template: what status pages post")
     next_update_by: datetime | None = None
     actions: list[ButtonAction] = []
     room: RoomRef | None = None
@@ -79,6 +81,10 @@ def build_view(policy: Policy, state: IncidentState, now: datetime) -> IncidentV
     upcoming = min(pending, key=lambda a: a.at, default=None)
     interval = policy.incident.communication.internal_update_every
     component = state.service if state.service in policy.incident.status_components else None
+    next_update_by = None if public_status == "resolved" else (state.last_comms_update_at or state.detected_at) \
+        + interval
+    external = messages.external_update(policy, state, updates[-1].message, public_status, next_update_by) \
+        if updates else None
     return IncidentView(
         incident_id=state.id, title=state.title, service=state.service, severity=state.severity,
         severity_name=level.name, phase=state.phase, drill=state.drill, public=level.status_page and not state.drill,
@@ -91,8 +97,7 @@ def build_view(policy: Policy, state: IncidentState, now: datetime) -> IncidentV
         started_at=state.started_at, resolved_at=state.resolved_at,
         public_status=public_status, component=component,
         component_status=component_status(state.severity, public_status), updates=updates,
-        next_update_by=None if public_status == "resolved" else (state.last_comms_update_at or state.detected_at)
-        + interval,
+        external_update=external, next_update_by=next_update_by,
         actions=_actions(state), room=state.room,
     )
 

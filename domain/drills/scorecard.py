@@ -17,6 +17,12 @@ class ScoredPage(BaseModel):
     reason: str
 
 
+class ScoredNotification(BaseModel):
+    to: str
+    why: str
+    at_seconds: float
+
+
 class ScoredEscalation(BaseModel):
     rule: str
     tier: Tier
@@ -76,6 +82,8 @@ class Scorecard(BaseModel):
     final_phase: Phase
     duration_seconds: float
     pages: list[ScoredPage]
+    notifications: list[ScoredNotification] = Field(
+        default=[], description="Stakeholders told at once (the severity's `stakeholders`), beside the pages")
     escalations: list[ScoredEscalation]
     phases: list[ScoredPhase]
     mtta_seconds: float | None

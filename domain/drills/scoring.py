@@ -10,6 +10,7 @@ from domain.drills.scorecard import (
     Scorecard,
     ScoredChecklistItem,
     ScoredEscalation,
+    ScoredNotification,
     ScoredPage,
     ScoredPhase,
     ScoredRunbook,
@@ -51,6 +52,7 @@ def scorecard(scenario: Scenario, state: IncidentState, started: datetime, polic
         pages=sorted(
             (ScoredPage(tier=p.tier, target=p.target, at_seconds=offset(p.at), reason=p.reason) for p in state.pages),
             key=lambda p: (p.at_seconds, p.tier.level)),
+        notifications=[ScoredNotification(to=n.to, why=n.why, at_seconds=offset(n.at)) for n in state.notifications],
         escalations=[ScoredEscalation(rule=e.rule, tier=e.tier, paged=e.paged, at_seconds=offset(e.at))
                      for e in state.escalations],
         phases=phases,

@@ -41,6 +41,8 @@ NEEDED_ROLE: dict[str, Role] = {
     "reject_step": Role.COMMANDER,
     "cancel_runbook": Role.COMMANDER,
     "audit": Role.COMMANDER,
+    "compensation": Role.COMMANDER,
+    "training": Role.COMMANDER,
     "tokens": Role.ADMIN,
     "overrides": Role.ADMIN,
     "policy_reload": Role.ADMIN,

@@ -26,7 +26,7 @@ def new_incident(policy: Policy, start: IncidentStart, now: datetime) -> Inciden
         checklist=[
             ChecklistEntry(
                 item=item.id, text=item.text, within_seconds=int(item.within.total_seconds()),
-                done_when=item.done_when,
+                done_when=item.done_when, group=item.group,
             )
             for item in policy.incident.checklist.items
         ],

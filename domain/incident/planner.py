@@ -12,7 +12,7 @@ from domain.incident.severity import Tier
 from domain.incident.state import IncidentState
 from domain.policy.model import Policy
 
-ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag"]
+ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag", "stakeholder_notice"]
 ACK_TIMEOUT_RULE = "ack-timeout"
 IMMEDIATELY = "0m (immediately)"  # a zero response time or escalation delay, in a reason
 
@@ -22,7 +22,8 @@ class Action(BaseModel):
     kind: ActionKind
     at: datetime
     tier: Tier | None = None
-    person: str | None = Field(default=None, description="repage: page this person directly, not the tier's holder")
+    person: str | None = Field(default=None, description="repage: page this person directly, not the tier's holder; "
+                                                         "stakeholder_notice: the person told")
     rule: str | None = None
     reason: str
 
@@ -39,6 +40,7 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
     detected = state.detected_at
     level = policy.severity(state.severity)
     actions = [Action(key="page:initial", kind="page", at=detected, tier=Tier.PRIMARY, reason="new incident")]
+    actions += _stakeholder_notices(policy, state)
     actions += _repages(policy, state)
     # while every alert is resolved the policy may hold escalations back; they resume when one fires again
     pause = policy.incident.alerts.pause_while_recovered if state.alerts_all_resolved() else "none"
@@ -82,12 +84,30 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
         reason=f"internal update due (every {minutes_text(interval, under_a_minute=IMMEDIATELY)})",
     ))
 
-    if any(not item.done for item in state.checklist):
+    if nagged_items(policy, state):
         actions.append(Action(
             key="checklist-nag", kind="checklist_nag", at=detected + policy.incident.checklist.nag_at,
             reason="first-15-minutes checklist has open items",
         ))
     return actions
+
+
+def nagged_items(policy: Policy, state: IncidentState) -> list:
+    """Open checklist items due by the nag (`within` ≤ nag_at): the situation items, due later, are not nagged."""
+    nag_at = policy.incident.checklist.nag_at.total_seconds()
+    return [item for item in state.checklist if not item.done and item.within_seconds <= nag_at]
+
+
+def _stakeholder_notices(policy: Policy, state: IncidentState) -> list[Action]:
+    """The severity's stakeholders are told at once — at detection, or when the severity is raised to one that
+    names them (due on the next plan). A notice, not a page: the tiers still follow the escalation rules."""
+    if not state.notifies_stakeholders:
+        return []
+    return [
+        Action(key=f"notify:{person}", kind="stakeholder_notice", at=state.detected_at, person=person,
+               reason=f"{state.severity.value}: the policy tells {policy.person_name(person)} at once")
+        for person in policy.severity(state.severity).stakeholders
+    ]
 
 
 def _repages(policy: Policy, state: IncidentState) -> list[Action]:
@@ -110,6 +130,8 @@ def _repages(policy: Policy, state: IncidentState) -> list[Action]:
 
 def plan(policy: Policy, state: IncidentState, now: datetime) -> Plan:
     pending = [a for a in candidate_actions(policy, state) if a.key not in state.fired]
-    due = sorted((a for a in pending if a.at <= now), key=lambda a: (a.at, a.tier.level if a.tier else -1))
+    # pages before notices due at the same moment: the first page stays the first activity (docs/performance.md)
+    due = sorted((a for a in pending if a.at <= now),
+                 key=lambda a: (a.at, a.kind == "stakeholder_notice", a.tier.level if a.tier else -1))
     future = [a.at for a in pending if a.at > now]
     return Plan(due=due, next_at=min(future, default=None))

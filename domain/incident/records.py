@@ -84,6 +84,13 @@ class ActionItem(BaseModel):
     done_by: str | None = None
     last_reminded_at: datetime | None = None
     reminders_sent: int = 0
+    verified_at: datetime | None = Field(default=None, description="When the fix was checked to work (after done)")
+    verified_by: str | None = None
+    evidence: str | None = Field(default=None, description="What shows it works: a link, a drill, a graph")
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
     def overdue(self, today: date) -> bool:
         return self.status == "open" and self.due < today

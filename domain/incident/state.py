@@ -42,11 +42,21 @@ class Escalation(BaseModel):
     paged: bool = Field(description="False when the tier was already engaged")
 
 
+class StakeholderNotice(BaseModel):
+    """A person the policy tells at once about an incident of this severity (not a page: nobody must answer)."""
+
+    to: str = Field(description="A person of the on-call policy")
+    why: str
+    at: datetime
+
+
 class ChecklistEntry(BaseModel):
     item: str
     text: str
     within_seconds: int
     done_when: str | None = None
+    group: str = Field(default="first_15_minutes", description="first_15_minutes (seed 004), team_assembly or "
+                                                               "situation (seed 000)")
     done: bool = False
     by: str | None = None
     at: datetime | None = None
@@ -54,7 +64,7 @@ class ChecklistEntry(BaseModel):
 
 TimelineKind = Literal[
     "declared", "alert", "page", "escalation", "decision", "rejected", "phase", "note",
-    "comms_reminder", "checklist_nag", "notification", "runbook", "postmortem", "system",
+    "comms_reminder", "checklist_nag", "notification", "runbook", "postmortem", "system", "stakeholder",
 ]
 
 
@@ -164,6 +174,11 @@ class IncidentState(BaseModel):
     summary: str | None = None
     pages: list[Page] = []
     escalations: list[Escalation] = []
+    notifications: list[StakeholderNotice] = Field(
+        default=[], description="Stakeholders the policy names for the severity, told at once (not paged)")
+    notifies_stakeholders: bool = Field(
+        default=False, description="Declared since the stakeholders-notified patch: the severity's stakeholders "
+                                   "are notified (workflows/incident_versions.py)")
     checklist: list[ChecklistEntry] = []
     timeline: list[TimelineEntry] = []
     alerts: dict[str, Alert] = {}

@@ -17,6 +17,9 @@ class PostmortemPolicy(Strict):
     )
     missed_notify_tier: Tier = Field(Tier.TERTIARY, description="Who is told when the deadline passes (team lead)")
     template: str = Field("postmortem-template.md", description="Jinja2 Markdown file in the policy directory")
+    required_sections: list[str] = Field(
+        ["Summary", "Root cause", "What went well", "What went poorly", "5 Whys"],
+        description="`## ` sections that must hold more than the template's text before publishing (else --force)")
 
     @field_validator("remind_before")
     @classmethod

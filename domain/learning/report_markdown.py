@@ -67,7 +67,8 @@ def render_markdown(report: Report, chart_file: str | None = None) -> str:
     out += [f"  - ❗ {code(i)}: deadline missed, still unpublished" for i in report.postmortems_missed]
     out += ["", "## Action items", "",
             f"- open: {report.actions_open} · overdue: {len(report.actions_overdue)} · done in period: "
-            f"{report.actions_done}"]
+            f"{report.actions_done}",
+            f"- verified in period: {report.actions_verified} · done, not verified: {report.actions_unverified}"]
     out += [f"  - overdue #{a.id} ({a.term}) {text(a.title)} — @{text(a.owner)}, due {a.due}"
             for a in report.actions_overdue]
     out += ["", f"## Procedure compliance: {fmt(report.compliance_mean)}", "",

@@ -110,6 +110,8 @@ class Report(BaseModel):
     actions_open: int
     actions_overdue: list[ActionItem]
     actions_done: int
+    actions_verified: int = 0  # verified in the period (done → verified with evidence)
+    actions_unverified: int = 0  # done, not verified yet (any time)
     compliance_steps: list[StepRate]
     compliance_mean: float | None
     weekly_counts: list[WeekCount]
@@ -171,6 +173,8 @@ def build_report(policy: Policy, period: Period, history: list[IncidentRecord], 
         actions_open=sum(1 for a in actions if a.status == "open"),
         actions_overdue=[a for a in actions if a.overdue(today)],
         actions_done=sum(1 for a in actions if a.done_at and period.start <= a.done_at < period.end),
+        actions_verified=sum(1 for a in actions if a.verified_at and period.start <= a.verified_at < period.end),
+        actions_unverified=sum(1 for a in actions if a.status == "done" and not a.verified),
         compliance_steps=sorted(step_rates.values(), key=lambda s: _STEP_ORDER.index(s.step)),
         compliance_mean=sum(scores) / len(scores) if scores else None,
         weekly_counts=_weekly_counts(history, period, zone),

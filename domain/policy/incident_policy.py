@@ -30,6 +30,9 @@ class SeverityLevel(Strict):
     status_page: bool = Field(description="Whether the external status page is used")
     postmortem_required: bool = True
     targets: MetricTargets = MetricTargets()
+    stakeholders: list[str] = Field(
+        default=[], description="People (keys of the on-call policy's `people`) notified at once when an incident "
+                                "has this severity — told, not paged: the escalation rules still page the tiers")
 
 
 class RoleSpec(Strict):
@@ -55,22 +58,25 @@ class ChecklistItemSpec(Strict):
     within: Duration = timedelta(minutes=15)
     done_when: str | None = Field(
         default=None,
-        description="Completed automatically: 'declared' or 'role:<role>'; otherwise by a check_item decision",
+        description="Completed automatically: 'declared', 'role:<role>' or 'notified' (the severity's stakeholders "
+                    "were told); otherwise by a check_item decision",
     )
 
     @field_validator("done_when")
     @classmethod
     def _known_trigger(cls, value: str | None) -> str | None:
-        if value is None or value == "declared":
+        if value is None or value in ("declared", "notified"):
             return value
         kind, _, arg = value.partition(":")
         if kind == "role" and arg in {r.value for r in Role}:
             return value
-        raise ValueError(f"unknown trigger {value!r}: use 'declared' or 'role:<ic|ops|comms|liaison|scribe>'")
+        raise ValueError(f"unknown trigger {value!r}: use 'declared', 'notified' or "
+                         "'role:<ic|ops|comms|liaison|scribe>'")
 
 
 class Checklist(Strict):
-    nag_at: Duration = timedelta(minutes=15)
+    nag_at: Duration = Field(default=timedelta(minutes=15), description="When the IC is reminded of the open items "
+                                                                       "due by then (`within` ≤ nag_at)")
     items: list[ChecklistItemSpec]
 
     @model_validator(mode="after")

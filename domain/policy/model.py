@@ -1,6 +1,8 @@
 """The team's incident policy as validated data: the two YAML documents (see `policies/`) make one `Policy`.
 Pure; reading the files lives in `adapters/policy_files.py`."""
 
+from pydantic import model_validator
+
 from domain.common.models import Strict
 from domain.incident.severity import Severity, Tier
 from domain.policy.incident_policy import IncidentPolicy, SeverityLevel
@@ -10,6 +12,14 @@ from domain.policy.oncall_policy import OnCallPolicy, Person
 class Policy(Strict):
     incident: IncidentPolicy
     oncall: OnCallPolicy
+
+    @model_validator(mode="after")
+    def _stakeholders_known(self) -> "Policy":
+        for severity, level in self.incident.severities.items():
+            unknown = [s for s in level.stakeholders if s not in self.oncall.people]
+            if unknown:
+                raise ValueError(f"{severity.value} stakeholders not listed under people: {', '.join(unknown)}")
+        return self
 
     def severity(self, severity: Severity) -> SeverityLevel:
         return self.incident.severities[severity]

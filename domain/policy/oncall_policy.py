@@ -2,6 +2,7 @@
 their rotation, and the escalation rules (docs/oncall.md)."""
 
 from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -106,12 +107,91 @@ class Access(Strict):
         return max(roles, key=lambda role: role.rank)
 
 
+TrainingKind = Literal["onboarding", "quarterly", "advanced", "drill"]
+
+
+class TrainingRequirement(Strict):
+    hours: float = Field(gt=0, description="Hours a person must complete (sessions add up)")
+    every: Literal["once", "quarter", "year"] = Field(description="once, or again each calendar quarter / year")
+    who: Literal["everyone", "leads"] = Field("everyone", description="leads: members of `training.lead_tiers`")
+    description: str = ""
+
+
+def _default_requirements() -> dict[str, TrainingRequirement]:
+    # seed 000, 교육 및 훈련: onboarding 4 h before going on call, quarterly 2 h, annual advanced 8 h for leads
+    return {
+        "onboarding": TrainingRequirement(hours=4, every="once", description="온콜 시작 전 필수 이수"),
+        "quarterly": TrainingRequirement(hours=2, every="quarter", description="Tabletop, simulation, role play"),
+        "advanced": TrainingRequirement(hours=8, every="year", who="leads", description="Annual, for team leads"),
+    }
+
+
+class Training(Strict):
+    """Required trainings and what happens to someone on call without onboarding (docs/oncall.md, "Training")."""
+
+    requirements: dict[Literal["onboarding", "quarterly", "advanced"], TrainingRequirement] = Field(
+        default_factory=_default_requirements, description="Onboarding is the one required before going on call")
+    untrained_oncall: Literal["refuse", "warn"] = Field(
+        default="refuse", description="An override for a person without onboarding: `refuse` it or only `warn`")
+    lead_tiers: list[Tier] = Field(default=[Tier.TERTIARY], description="Whose members count as leads")
+
+
+class Readiness(Strict):
+    """What `incident readiness` checks (docs/oncall.md, "Readiness")."""
+
+    weeks_ahead: int = Field(default=4, ge=1, le=104, description="The rotation must cover this many weeks")
+    probe_timeout: Duration = Field(default=timedelta(seconds=3), description="Per reachability probe")
+
+
+class WorkingHours(Strict):
+    """Business hours: what is outside them is off-hours (docs/oncall.md, "Compensation")."""
+
+    days: list[Weekday] = Field(default=["monday", "tuesday", "wednesday", "thursday", "friday"])
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    public_holidays: str | None = Field(default="KR", description="Country code (ISO 3166) whose public holidays "
+                                                                  "are days off, from the `holidays` package; "
+                                                                  "null: none")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WorkingHours":
+        if self.end <= self.start:
+            raise ValueError("working_hours: end must be after start")
+        return self
+
+
+class NightWindow(Strict):
+    """Night (a page in it is a night page); may run past midnight, as the default 22:00–07:00 does."""
+
+    start: time = time(22, 0)
+    end: time = time(7, 0)
+
+
+class Compensation(Strict):
+    """Rates of the monthly on-call compensation report (docs/oncall.md, "Compensation"): each hour is paid
+    once, at its highest category (holiday > weekend > off-hours), and each page once (night > off-hours)."""
+
+    currency: str = "KRW"
+    tiers: list[Tier] = Field(default=[Tier.PRIMARY, Tier.SECONDARY],
+                              description="Tiers whose shifts count as hours on call")
+    per_off_hours_hour: Decimal = Field(default=Decimal(0), ge=0, description="Per weekday hour outside working hours")
+    per_weekend_shift_hour: Decimal = Field(default=Decimal(0), ge=0, description="Per Saturday or Sunday hour")
+    per_holiday_hour: Decimal = Field(default=Decimal(0), ge=0, description="Per public-holiday hour")
+    per_off_hours_page: Decimal = Field(default=Decimal(0), ge=0, description="Per page outside working hours")
+    per_night_page: Decimal = Field(default=Decimal(0), ge=0, description="Per page in the night window")
+
+
 class OnCallPolicy(Strict):
     rotation: Rotation
     tiers: dict[Tier, TierSpec]
     people: dict[str, Person] = {}
     escalation: Escalation
     access: Access = Access()
+    working_hours: WorkingHours = WorkingHours()
+    night: NightWindow = NightWindow()
+    compensation: Compensation = Compensation()
+    training: Training = Training()
+    readiness: Readiness = Readiness()
 
     @model_validator(mode="after")
     def _members_known(self) -> "OnCallPolicy":

@@ -225,6 +225,10 @@ class FakeSlack(FakeApi):
         self.views.append(view)
         return {"ok": True, "view": view}
 
+    def _auth_test(self, args: dict) -> dict:
+        return {"ok": True, "url": "https://game.slack.example/", "team": "Game", "user": "incidentflow",
+                "team_id": "T0GAME", "user_id": "U0BOT", "bot_id": "B0BOT"}
+
     def _users_info(self, args: dict) -> dict:
         profile = self.users.get(args.get("user", ""))
         if profile is None:

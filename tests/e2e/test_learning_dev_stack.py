@@ -94,7 +94,10 @@ def test_incidents_postmortems_action_items_and_the_weekly_review_on_the_dev_sta
         again = incident(env, "action", "done", first, "--by", "minsu", check=False)
         assert again.returncode != 0 and f"action item {first} was already done by jiyoung" in again.stderr
 
-        published = incident(env, "postmortem", "publish", a, "--by", "jiyoung", "--root-cause", "deploy").stdout
+        refused = incident(env, "postmortem", "publish", a, "--by", "jiyoung", "--root-cause", "deploy", check=False)
+        assert refused.returncode == 1 and "still has template text in: Root cause" in refused.stderr
+        published = incident(env, "postmortem", "publish", a, "--by", "jiyoung", "--root-cause", "deploy",
+                             "--force").stdout
         assert f"{a}: postmortem published by jiyoung (on time); incident closed" in published
         twice = incident(env, "postmortem", "publish", a, "--by", "jiyoung", check=False)
         assert twice.returncode != 0 and "already published by jiyoung" in twice.stderr

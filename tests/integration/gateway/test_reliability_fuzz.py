@@ -13,7 +13,7 @@ from testkit.helpers import running_worker
 
 EXAMPLES = 300
 # The time-skipping server has no list visibility; bench/chaos/fuzz.py fuzzes this route on the dev server.
-NEEDS_VISIBILITY = ("GET /api/incidents",)
+NEEDS_VISIBILITY = ("GET /api/incidents", "GET /api/oncall/compensation")
 
 
 @pytest.mark.timeout(600)

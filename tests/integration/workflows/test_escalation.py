@@ -143,8 +143,8 @@ async def test_checklist_nag_at_15_minutes_only_when_items_are_open(time_env, po
         quiet = await all_done.query(IncidentWorkflow.snapshot)
     nags = [t for t in nagged.timeline if t.kind == "checklist_nag"]
     assert len(nags) == 1 and round((nags[0].at - nagged.detected_at).total_seconds()) == 15 * 60
-    assert "IC 지정" in nags[0].text
-    assert all(c.done for c in quiet.checklist)
+    assert "IC 지정" in nags[0].text and "시스템 상태 점검" not in nags[0].text  # situation items: due at 30 m
+    assert all(c.done for c in quiet.checklist if c.group != "situation")
     assert not [t for t in quiet.timeline if t.kind == "checklist_nag"]
 
 

@@ -67,9 +67,16 @@ def built_in_status(tmp_path) -> list[tuple[str, str | None]]:
     return [(v.public_status, v.updates[-1].message if v.updates else None) for v in views]
 
 
+def what_happened(body: str) -> str:
+    """The update's message in a Statuspage body (the policy's external_update template renders it)."""
+    prefix = "What happened: "
+    return next(line.removeprefix(prefix) for line in body.splitlines() if line.startswith(prefix))
+
+
 def shown(statuspage: FakeStatuspage) -> list[tuple[str, str, str]]:
     """(name, status, latest update) of every incident on the fake Statuspage."""
-    return [(i["name"], i["status"], i["incident_updates"][0]["body"]) for i in statuspage.incidents.values()]
+    return [(i["name"], i["status"], what_happened(i["incident_updates"][0]["body"]))
+            for i in statuspage.incidents.values()]
 
 
 @pytest.mark.slow
@@ -165,7 +172,7 @@ async def test_statuspage_down_escalates_on_time_and_shows_one_incident_with_the
     assert shown(statuspage) == [(title, "monitoring", recovering)]
     assert len(statuspage.processed("POST")) == 1
     [incident] = statuspage.incidents.values()
-    updates = statuspage.updates(incident)
+    updates = [(status, what_happened(body)) for status, body in statuspage.updates(incident)]
     # the latest view replaced the ones Statuspage missed: it was created showing it, nothing posted twice
     assert updates == [("monitoring", recovering)], updates
     assert "channel statuspage failed" in caplog.text and SP_KEY not in caplog.text, "the API key reached the log"

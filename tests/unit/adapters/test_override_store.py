@@ -114,6 +114,7 @@ def test_the_cli_records_lists_uses_and_removes_an_override(ledger_url, tmp_path
     at = "2026-11-25T03:00+09:00"
     scheduled = json.loads(incident("oncall", "now", "--at", at, "--json"))["tiers"][0]
     cover_who = "seoyeon" if scheduled["who"] != "seoyeon" else "minsu"
+    incident("training", "record", cover_who, "onboarding", "--by", "sre-lead")  # refused on call without it
     added = incident("oncall", "override", "--tier", "primary", "--who", cover_who, "--from", "2026-11-24T12:00+09:00",
                      "--to", "2026-11-26T12:00+09:00", "--reason", "vacation", "--by", "jiyoung")
     override_id = added.split(":")[0]

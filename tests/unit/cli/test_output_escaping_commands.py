@@ -17,11 +17,13 @@ import cli.drill_cmd
 import cli.oncall_cmd
 import cli.postmortem_cmd
 import service.temporal
+from adapters.stores.ledger import open_ledger
 from adapters.stores.overrides import OverrideStore
 from cli.main import app
 from domain.incident.records import PostmortemRecord
 from domain.incident.severity import Tier
 from domain.oncall.rotation import Override
+from service import training
 from testkit.hostile_text import DRILLS, HOSTILE_NAME, HOSTILE_TITLE, hostile_incident, only_colours_and_literal_text
 from testkit.learning import NOW
 
@@ -110,6 +112,7 @@ def hostile_oncall(monkeypatch, policy, ledger_url, tmp_path):
     now = datetime.now(UTC)
     store.add(Override(tier=Tier.PRIMARY, who="minsu", start=now - timedelta(hours=1), end=now + timedelta(hours=1),
                        reason=HOSTILE_KOREAN))
+    training.record(open_ledger(ledger_url), hostile, person="minsu", kind="onboarding", by="sre-lead")
     monkeypatch.setattr(cli.oncall_cmd, "_policy", lambda: hostile)
     monkeypatch.setattr(cli.oncall_cmd, "_store", lambda: store)
     return now

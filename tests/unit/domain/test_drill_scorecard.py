@@ -106,6 +106,7 @@ def test_expectations_pass_and_fail_against_the_structured_records(policy, playe
     failed = {e.what: e.actual for e in card.expectations if not e.passed}
     assert failed == {"no other pages": "secondary seoyeon at 15m", "no other escalations": "ack-timeout at 15m",
                       "final phase": "postmortem",
-                      "late checklist items": "comms-drafted, comms-named, impact-scoped, ops-named, "
-                                              "rollback-checked, scribe-named"}
+                      "late checklist items": "comms-drafted, comms-named, impact-assessed, impact-scoped, "
+                                              "ops-named, recovery-planned, rollback-checked, scribe-named, "
+                                              "stakeholders-notified, status-checked"}
     assert not card.passed

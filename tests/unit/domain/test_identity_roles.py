@@ -29,8 +29,9 @@ def test_every_decision_people_may_send_needs_a_role():
 
 @pytest.mark.parametrize(("role", "allowed", "refused"), [
     (Role.VIEWER, ["read"], ["acknowledge", "declare", "resolve"]),
-    (Role.RESPONDER, ["acknowledge", "add_note", "resolve", "post_update", "declare"], ["set_severity", "close"]),
-    (Role.COMMANDER, ["set_severity", "close", "approve_step", "reject_step"], ["tokens", "overrides"]),
+    (Role.RESPONDER, ["acknowledge", "add_note", "resolve", "post_update", "declare"],
+     ["set_severity", "close", "training"]),
+    (Role.COMMANDER, ["set_severity", "close", "approve_step", "reject_step", "training"], ["tokens", "overrides"]),
     (Role.ADMIN, ["tokens", "overrides", "policy_reload", "close"], []),
 ])
 def test_each_role_may_do_its_own_and_everything_below(role, allowed, refused):
