@@ -7,6 +7,7 @@ writes nothing to history) and as a signal (an invalid one becomes a `rejected` 
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.common.limits import Actor, Text
 from domain.common.models import Strict
@@ -22,8 +23,8 @@ class _Base(Strict):
     by: Actor
     # The admin or service token that sent it for `by` (docs/security.md): the timeline shows "via on behalf of
     # by", while `by` stays the person (acknowledged_by, re-pages, on-call reports). Set by service/, never taken
-    # from a sender.
-    via: Actor | None = None
+    # from a sender, so it is left out of the published schemas.
+    via: SkipJsonSchema[Actor | None] = None
 
     @property
     def actor(self) -> str:
