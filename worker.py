@@ -92,8 +92,8 @@ def build_worker(client: Client, task_queue: str, channels: Sequence[Channel],
         # A stopping worker lets running activities (a ledger write, a page) finish instead of abandoning
         # them mid-flight until their start-to-close timeout.
         graceful_shutdown_timeout=timedelta(seconds=10),
-        # A killed worker's sticky queue holds its workflows' next tasks until this runs out (SDK default 10 s),
-        # delaying every timer due while it was down (docs/reliability.md R1).
+        # A killed worker's sticky queue holds its workflows' next tasks until this runs out, delaying the
+        # timers due while it was down (docs/reliability.md R1).
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
         # A restarted worker replays every workflow that gets a task: a few at a time each finishes quickly, the
         # rest wait on the server for whichever worker is up (docs/reliability.md R1).

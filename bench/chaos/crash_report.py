@@ -61,9 +61,8 @@ def _spread(values: list[float]) -> dict | None:
             "over_goal": sum(v > GOAL_SECONDS for v in values)}
 
 
-# The goal's tolerance: an escalation due less than this before a kill and not fired by then counts as due
-# with no worker up (the killed worker was not yet late by the goal's measure; the restarted one is measured
-# from ready).
+# An escalation due less than the goal before a kill and not fired by then counts as due with no worker up:
+# its lateness is measured from the restarted worker being ready (docs/reliability.md R1).
 KILL_GRACE_SECONDS = GOAL_SECONDS
 
 

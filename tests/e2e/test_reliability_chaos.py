@@ -172,8 +172,8 @@ async def test_r1_worker_killed_at_random_moments_loses_nothing_and_pages_once(t
     assert report.missing_pages == [] and report.duplicate_pages == [], summary
     assert report.delivered_pages == report.expected_pages == 40, summary
     assert report.resolved == 10 and report.updates_not_taken == [], summary  # every decision was taken
-    # every incident decided its three escalations after the kills; how late is measured by the full script
-    # (docs/reliability.md R1), the prompt retry of a killed page by the in-flight page test below
+    # every incident still decides its three escalations after the kills; lateness belongs to bench.chaos.crash
+    # (docs/reliability.md R1)
     assert len(report.lateness_seconds) >= 10 * 3, summary
 
 
