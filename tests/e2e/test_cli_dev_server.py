@@ -44,6 +44,9 @@ def test_declare_ack_resolve_show_through_the_cli(stack_env):
         wait_until_sync(lambda: recorder.pages(), "the primary page", 20)
 
         assert "minsu acknowledged" in incident(stack_env, "ack", incident_id, "--by", "minsu").stdout
+        assigned = incident(stack_env, "assign", incident_id, "--role", "comms", "--to", "jiyoung", "--by", "minsu")
+        duties = "Communications Lead — duties:\n  - 인시던트 상태 페이지 업데이트\n  - 고객 지원팀과의 연락"
+        assert duties in assigned.stdout
         incident(stack_env, "assign", incident_id, "--role", "ic", "--to", "jiyoung", "--by", "minsu")
         incident(stack_env, "note", incident_id, "rolled back payment-gateway", "--by", "jiyoung")
         incident(stack_env, "mitigated", incident_id, "--by", "jiyoung")
