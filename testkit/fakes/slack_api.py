@@ -63,7 +63,10 @@ class FakeSlack(FakeApi):
         self.views: list[dict] = []  # modals opened (views.open), with the trigger_id they answered
         self.outage: Fault | None = None  # while set, every call is answered with this fault (Slack is down)
         self.users: dict[str, dict] = {}  # Slack user id → profile (users.info), e.g. {"email": "…"}
-        self.usergroups: dict[str, list[str]] = {}  # user group handle → member ids (usergroups.list)
+        # user group handle → member ids (usergroups.list): the groups the shipped policy invites at declaration
+        self.usergroups: dict[str, list[str]] = {
+            "game-sre-oncall": ["U01MINSU", "U02JIYOUNG", "U03HYUNWOO", "U04SEOYEON"],
+            "game-ops-lead": ["U07OPSLEAD"], "game-dev-lead": ["U08DEVLEAD"]}
         self.refusals: dict[str, str] = {}  # method → the Slack error it answers (HTTP 200, ok: false)
         self.responses: list[dict] = []  # what was posted to a response_url, with its "key"
         self._ids = itertools.count(1)

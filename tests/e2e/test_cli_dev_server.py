@@ -58,7 +58,7 @@ def test_declare_ack_resolve_show_through_the_cli(stack_env):
             assert key in shown, key
         assert shown["id"] == incident_id and shown["severity"] == "sev1"
         assert shown["phase"] == "postmortem"  # resolved; Sev1 requires a postmortem before it closes
-        assert shown["roles"] == {"ic": "jiyoung", "ops": None, "comms": None, "liaison": None, "scribe": None}
+        assert shown["roles"] == {"ic": "jiyoung", "ops": None, "comms": "jiyoung", "liaison": None, "scribe": None}
         assert shown["acknowledged_by"] == "minsu"
         assert shown["pages"][0]["tier"] == "primary" and shown["pages"][0]["target"]
         assert datetime.fromisoformat(shown["resolved_at"]).utcoffset().total_seconds() == 0
