@@ -124,6 +124,26 @@ def rows(scenarios: dict) -> list[tuple[str, str, str, str, str, str]]:
             ("5 drill: synthetic 48-hour scenario", _fmt(syn["wall_seconds"], " s"), "", "", "≤ 2 s",
              _met(syn["wall_seconds"] <= 2)),
         ]
+    c = scenarios.get("cli_latency", {})
+    if "invariants" in c:
+        f, r = c["figures"], c["ratios"]
+        out += [
+            ("6 CLI: `python -c \"import temporalio.client\"` (floor), median",
+             _fmt(f["import_floor"]["p50_ms"], " ms"), "", "1", "", ""),
+            ("6 CLI: bare client round trip: import, connect, one RPC (floor), median",
+             _fmt(f["round_trip_floor"]["p50_ms"], " ms"), "", "1", "", ""),
+            ("6 CLI: `incident --help`, median", _fmt(f["help"]["p50_ms"], " ms"),
+             _fmt(f["import_floor"]["p50_ms"], " ms"), _fmt(r["help_to_import_floor"], "×"), "≤ 300 ms",
+             _met(c["goals"]["help_within"])),
+            ("6 CLI: `incident show ID`, median", _fmt(f["show"]["p50_ms"], " ms"),
+             _fmt(f["round_trip_floor"]["p50_ms"], " ms"), _fmt(r["show_to_round_trip_floor"], "×"), "", ""),
+            ("6 CLI: `incident ack ID`, median", _fmt(f["ack"]["p50_ms"], " ms"),
+             _fmt(f["round_trip_floor"]["p50_ms"], " ms"), _fmt(r["ack_to_round_trip_floor"], "×"), "≤ 1.5×",
+             _met(c["goals"]["ack_within"])),
+            ("6 CLI remote mode (through the gateway): `show` / `ack`, median",
+             f'{_fmt(f["remote_show"]["p50_ms"])} / {_fmt(f["remote_ack"]["p50_ms"], " ms")}',
+             _fmt(f["round_trip_floor"]["p50_ms"], " ms"), _fmt(r["remote_ack_to_round_trip_floor"], "×"), "", ""),
+        ]
     return out
 
 
@@ -162,6 +182,7 @@ INVARIANTS = {
                                  ("escalated incidents", i["escalated"], i["expected"]),
                                  ("duplicate pages", i["duplicate_pages"], 0)],
     "drills": lambda i: [("scorecards", i["scorecards"], i["expected"])],
+    "cli_latency": lambda i: [("incidents acknowledged by the CLI", i["acknowledged"], i["expected"])],
 }
 
 

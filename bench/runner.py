@@ -2,7 +2,7 @@
 
 import traceback
 
-from bench.scenarios import drills, latency, open_incidents, storm, storm_paced, storm_sweep
+from bench.scenarios import cli_latency, drills, latency, open_incidents, storm, storm_paced, storm_sweep
 from bench.stack import Stack
 
 SCENARIOS = {
@@ -12,6 +12,7 @@ SCENARIOS = {
     "storm_sweep": storm_sweep.run,  # the closed loop at 2 … 64 requests in flight (the latency/throughput curve)
     "open_incidents": open_incidents.run,
     "drills": drills.run,
+    "cli_latency": cli_latency.run,  # `incident --help` / `show` / `ack` wall time against the client's floors
 }
 NO_STACK = {"drills", "storm_sweep"}  # drills: a time-skipping test server; the sweep: a fresh stack per level
 

@@ -6,14 +6,10 @@ from typing import Annotated
 
 import typer
 
-from adapters.stores.ledger_engine import LedgerError
-from cli.common import fail, print_json, run
+from cli.common import connect, fail, print_json, run
 from cli.learning_common import incident_key, ledger, policy
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
-from domain.incident.records import ActionItem
-from service.action_items import add_action_item, complete_action_item, list_action_items, verify_action_item
-from service.temporal import connect
 
 
 def register(app: typer.Typer) -> None:
@@ -38,10 +34,13 @@ def register(app: typer.Typer) -> None:
             fail(f"--term {term!r}: use short, mid or long", 2)
         if not title.strip() or not owner.strip():
             fail("--title and --owner must not be empty", 2)
-        store, policy_ = ledger(), policy()
+        from adapters.stores.ledger_engine import LedgerError
+        from service.action_items import add_action_item
         from settings import get_settings
 
-        async def body() -> ActionItem:
+        store, policy_ = ledger(), policy()
+
+        async def body():
             try:
                 return await add_action_item(await connect(), get_settings().task_queue, store, policy_,
                                              incident_key(incident), title.strip(), owner.strip(), due_date,
@@ -57,9 +56,12 @@ def register(app: typer.Typer) -> None:
         by: Annotated[str, typer.Option("--by", help="Who finished it")],
     ) -> None:
         """Mark an action item done: its reminders stop."""
+        from adapters.stores.ledger_engine import LedgerError
+        from service.action_items import complete_action_item
+
         store = ledger()
 
-        async def body() -> ActionItem:
+        async def body():
             try:
                 return await complete_action_item(await connect(), store, action_id, by.strip(), datetime.now(UTC))
             except LedgerError as exc:  # "already done by <who>"
@@ -77,6 +79,9 @@ def register(app: typer.Typer) -> None:
         """Mark a done action item verified: the fix was checked to work, with the evidence."""
         if not evidence.strip() or not by.strip():
             fail("--evidence and --by must not be empty", 2)
+        from adapters.stores.ledger_engine import LedgerError
+        from service.action_items import verify_action_item
+
         try:
             item = verify_action_item(ledger(), action_id, by.strip(), evidence.strip(), datetime.now(UTC))
         except LedgerError as exc:  # not done yet, or already verified by <who>
@@ -90,6 +95,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Action items, soonest due first."""
+        from service.action_items import list_action_items
+
         items = list_action_items(ledger(), open_only=open_, owner=owner)
         if as_json:
             print_json([i.model_dump(mode="json") for i in items])

@@ -12,9 +12,6 @@ from cli.common import console, fail, print_json
 from cli.learning_common import incident_key, ledger
 from cli.plain_text import plain_text as plain
 from cli.render import _when, _zone
-from domain.common.durations import parse_duration
-from domain.identity.audit import AuditEntry
-from service import audit
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +28,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Who did or tried what, on which incident, from where: allowed and refused actions, newest first."""
+        from domain.common.durations import parse_duration
+        from service import audit
+
         try:
             after = datetime.now(UTC) - parse_duration(since) if since else None
         except ValueError as exc:
@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
         render_audit(found)
 
 
-def render_audit(found: list[AuditEntry]) -> None:
+def render_audit(found: list) -> None:
+    """`found`: domain.identity.audit.AuditEntry items."""
     if not found:
         console.print("No audit entries.")
         return

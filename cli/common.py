@@ -1,7 +1,6 @@
 """What every command shares: one clear line on failure, a Temporal client (`service.temporal.connect`), async
-running, JSON output."""
+running, JSON output. Temporal is imported only by a command that runs (`incident --help` stays fast)."""
 
-import asyncio
 import json
 import re
 import sys
@@ -11,11 +10,8 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from service.errors import ServiceError
-from service.temporal import unreachable
 
 console = Console()
 T = TypeVar("T")
@@ -28,8 +24,22 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise CommandError(message, code)
 
 
+async def connect():
+    """A Temporal client (`service.temporal.connect`), imported when a command needs one."""
+    from service.temporal import connect as connect_to_temporal
+
+    return await connect_to_temporal()
+
+
 def run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     """Run an async command body, turning the errors people meet into one readable line."""
+    import asyncio
+
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError
+
+    from service.temporal import unreachable
+
     try:
         return asyncio.run(coroutine_factory())
     except CommandError as exc:
@@ -50,7 +60,11 @@ def _exit_with(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _describe_rpc_error(exc: RPCError) -> str:
+def _describe_rpc_error(exc) -> str:
+    from temporalio.service import RPCStatusCode
+
+    from service.temporal import unreachable
+
     if exc.status == RPCStatusCode.NOT_FOUND:
         return f"not found: {exc.message}"
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):

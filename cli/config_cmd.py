@@ -4,15 +4,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from cli.common import fail, print_json
-from cli.config_table import env_names, markdown_table, replace_table, rows
-from settings import Settings
 
 
-def load_settings() -> Settings:
+def load_settings():
     """The settings as the worker and gateway would read them; a bad value names its environment variable."""
+    from pydantic import ValidationError
+
+    from cli.config_table import env_names
+    from settings import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -28,6 +30,8 @@ def load_settings() -> Settings:
 def _dotenv() -> dict[str, str | None]:
     from dotenv import dotenv_values
 
+    from settings import Settings
+
     env_file = Settings.model_config.get("env_file")
     return dict(dotenv_values(env_file)) if env_file and Path(env_file).exists() else {}
 
@@ -40,6 +44,8 @@ def register(app: typer.Typer) -> None:
     def show(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False) -> None:
         """Every setting's effective value and where it came from (environment, .env, default); secrets
         and passwords inside URLs are masked."""
+        from cli.config_table import rows
+
         found = rows(load_settings(), _dotenv())
         if as_json:
             print_json({row["setting"]: {k: row[k] for k in ("env", "value", "source", "secret")} for row in found})
@@ -52,6 +58,8 @@ def register(app: typer.Typer) -> None:
     def table(write: Annotated[Path | None, typer.Option(help="Update the table inside this Markdown file")] = None
               ) -> None:
         """The Markdown table of every setting (docs/configuration.md is generated with --write)."""
+        from cli.config_table import markdown_table, replace_table
+
         if write is None:
             print(markdown_table())
             return

@@ -135,6 +135,7 @@ def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_ga
               f"  Temporal:    {address}\n"
               f"  Temporal UI: http://127.0.0.1:{ui_port}\n"
               + (f"  Gateway:     http://127.0.0.1:{port}  (status page http://127.0.0.1:{port}/status)\n"
+                 f"  Console:     http://127.0.0.1:{port}/  (log in at http://127.0.0.1:{port}/auth/dev-login)\n"
                  f"  Log in:      http://127.0.0.1:{port}/auth/dev-login  (development login — not for production)\n"
                  + token_usage(port, token_file) if with_gateway else "")
               + "Try: incident declare --service payments --severity sev1 --title 'Payment errors' --by you\n"

@@ -4,7 +4,6 @@ Exit codes of `run`: 0 every expectation holds, 1 one failed (or the drill could
 file is invalid (`file: path: reason` on stderr; the valid ones in a directory still run).
 """
 
-import asyncio
 import json
 import logging
 import sys
@@ -16,28 +15,23 @@ from rich.console import Console
 from rich.text import Text
 
 from cli.common import fail, print_json
-from cli.drill_render import clock, render_scorecard, scorecard_markdown
-from cli.drill_runner import (
-    LoadedScenario,
-    ScenarioError,
-    drills_dir,
-    load_all,
-    new_incident_id,
-    run_instant,
-)
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
-from domain.drills.playback import DrillRequest
-from domain.drills.scenario import Scenario
-from domain.drills.scorecard import Scorecard
-from domain.incident.state import IncidentState
-from service.drills import run_live
 
 SCHEMA_FILE = Path("schema") / "scenario.schema.json"
 
 
 def schema_document() -> dict:
+    from domain.drills.scenario import Scenario
+
     return Scenario.model_json_schema()
+
+
+async def run_live(*args, **kwargs):
+    """service.drills.run_live, imported when a live drill starts."""
+    from service.drills import run_live as live
+
+    return await live(*args, **kwargs)
 
 
 def register(app: typer.Typer) -> None:
@@ -58,6 +52,9 @@ def register(app: typer.Typer) -> None:
                                                 "drill training in the ledger")] = False,
     ) -> None:
         """Play scenario(s) and print a scorecard. Instant (simulated time) unless --live."""
+        from cli.drill_render import scorecard_markdown
+        from cli.drill_runner import ScenarioError, load_all
+
         if speed <= 0:
             fail("--speed must be greater than 0", 2)
         if (speed != 1 or autoplay or no_record) and not live:
@@ -98,6 +95,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """The scenarios in drills/: name, how they start, length, expectations."""
+        from cli.drill_runner import ScenarioError, drills_dir, load_all
+
         directory = directory or drills_dir()
         try:
             items, problems = load_all(directory)
@@ -127,6 +126,8 @@ def register(app: typer.Typer) -> None:
         """Print (or write) the JSON Schema of scenario files, for editors and CI."""
         text = json.dumps(schema_document(), ensure_ascii=False, indent=2) + "\n"
         if write:
+            from cli.drill_runner import drills_dir
+
             target = drills_dir() / SCHEMA_FILE
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
@@ -135,7 +136,9 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(text)
 
 
-def _describe(item: LoadedScenario) -> dict:
+def _describe(item) -> dict:
+    from cli.drill_render import clock
+
     s = item.scenario
     if s.start.alert is not None:
         start = "alert " + s.start.alert.labels.get("alertname", "?")
@@ -151,14 +154,19 @@ def _quiet_sdk() -> None:
     logging.getLogger("temporalio").setLevel(logging.ERROR)
 
 
-def _run_instant(items: list[LoadedScenario], as_json: bool) -> list[Scorecard]:
+def _run_instant(items: list, as_json: bool) -> list:
+    from cli.drill_render import render_scorecard
+    from cli.drill_runner import run_instant
+
     _quiet_sdk()
     console = Console()
 
-    def done(item: LoadedScenario, card: Scorecard) -> None:
+    def done(item, card) -> None:
         if not as_json:
             render_scorecard(card, console)
             console.print()
+
+    import asyncio
 
     try:
         return asyncio.run(run_instant(items, on_done=done))
@@ -166,8 +174,11 @@ def _run_instant(items: list[LoadedScenario], as_json: bool) -> list[Scorecard]:
         fail(str(exc))
 
 
-def _run_live(item: LoadedScenario, speed: float, autoplay: bool, as_json: bool) -> Scorecard:
+def _run_live(item, speed: float, autoplay: bool, as_json: bool):
     from cli.common import run
+    from cli.drill_render import clock, render_scorecard
+    from cli.drill_runner import new_incident_id
+    from domain.drills.playback import DrillRequest
     from service.temporal import connect
     from settings import get_settings
 
@@ -186,12 +197,12 @@ def _run_live(item: LoadedScenario, speed: float, autoplay: bool, as_json: bool)
             console.print(plain(f"  scheduled {clock(event.at.total_seconds())} "
                                 f"(in {event.at.total_seconds() / speed:.0f}s): {event.what}"))
 
-    def show(state: IncidentState, index: int) -> None:
+    def show(state, index: int) -> None:
         entry = state.timeline[index]
         offset = (entry.at - state.detected_at).total_seconds() * speed
         console.print(plain(f"{clock(offset)} {entry.kind:<14} {entry.actor:<14} {entry.text}"))
 
-    async def body() -> Scorecard:
+    async def body():
         client = await connect()
         return await run_live(client, get_settings().task_queue, request, on_entry=show)
 
@@ -201,7 +212,7 @@ def _run_live(item: LoadedScenario, speed: float, autoplay: bool, as_json: bool)
     return card
 
 
-def _record_participants(card: Scorecard, console: Console, record: bool) -> bool:
+def _record_participants(card, console: Console, record: bool) -> bool:
     """A live drill counts as training: each participant of the on-call policy gets a drill record (the
     ledger and policy as configured, like `incident training record`). False: the ledger refused."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -230,7 +241,7 @@ def _record_participants(card: Scorecard, console: Console, record: bool) -> boo
     return True
 
 
-def _print_summary(cards: list[Scorecard]) -> None:
+def _print_summary(cards: list) -> None:
     from rich.table import Table
 
     table = Table(title="Drills")

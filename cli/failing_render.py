@@ -7,9 +7,8 @@ from rich.text import Text
 
 from cli.common import console
 from cli.plain_text import plain_text as plain
-from cli.render import SEVERITY_STYLE, _when, _zone, render_incident
+from cli.render import LOCAL, SEVERITY_STYLE, _when, _zone, render_incident
 from domain.common.text import terminal_text
-from service.failing import FailingIncident
 
 KNOWN_FROM = {"ledger": "the ledger's last record", "previous run": "the state its previous run handed over",
               "declaration": "its declaration", "visibility": "Temporal's visibility (its input is unreadable)"}
@@ -17,7 +16,8 @@ WHAT_NOW = ("Its escalation is stopped and no decision can reach it; the watchdo
             "(docs/reliability.md, Watchdog).")
 
 
-def render_failing_list(incidents: list[FailingIncident]) -> None:
+def render_failing_list(incidents: list) -> None:
+    """`incidents`: service.failing.FailingIncident items (a state and since when it fails)."""
     zone = _zone()
     table = Table(title=f"FAILING incidents ({zone.key}): their workflow task keeps failing", title_style="bold red",
                   border_style="red", caption=WHAT_NOW)
@@ -33,7 +33,7 @@ def render_failing_list(incidents: list[FailingIncident]) -> None:
     console.print(table)
 
 
-def render_failing_incident(incident: FailingIncident) -> None:
+def render_failing_incident(incident, compliance=LOCAL) -> None:
     failing, zone = incident.failing, _zone()
     body = Text.assemble(
         ("WORKFLOW FAILING", "bold red"),
@@ -41,4 +41,4 @@ def render_failing_incident(incident: FailingIncident) -> None:
         f"({zone.key}):\n", terminal_text(failing.cause), "\n",
         f"{WHAT_NOW}\nBelow: the incident as last known, from {KNOWN_FROM[failing.known_from]}.")
     console.print(Panel(body, title=plain(incident.state.id), border_style="red"))
-    render_incident(incident.state)
+    render_incident(incident.state, compliance)

@@ -1,13 +1,13 @@
 """What the learning-loop commands share: the ledger and policy as configured, clear errors."""
 
-from adapters.policy_files import PolicyError, load_policy
-from adapters.stores.ledger import Ledger, open_ledger
-from adapters.stores.ledger_engine import LedgerError
 from cli.common import fail
-from domain.policy.model import Policy
 
 
-def ledger() -> Ledger:
+def ledger():
+    """The incident ledger as configured (adapters.stores.ledger.Ledger)."""
+    from adapters.stores.ledger import open_ledger
+    from adapters.stores.ledger_engine import LedgerError
+
     try:
         return open_ledger()
     except LedgerError as exc:
@@ -16,7 +16,9 @@ def ledger() -> Ledger:
         fail(f"cannot open the incident ledger: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
-def policy() -> Policy:
+def policy():
+    """The policy as configured (domain.policy.model.Policy)."""
+    from adapters.policy_files import PolicyError, load_policy
     from settings import get_settings
 
     try:
@@ -35,7 +37,11 @@ def compliance_summary(state) -> str | None:
     """`Procedure compliance: 60% (…)` for a resolved incident; None while it is open."""
     from service.compliance import incident_compliance
 
-    result = incident_compliance(state)
+    return compliance_text(incident_compliance(state))
+
+
+def compliance_text(result) -> str | None:
+    """The summary of a `domain.learning.compliance.Compliance` (None: the incident is open)."""
     if result is None:
         return None
     missed = [f"{s.name}{f' ({s.detail})' if s.detail else ''}" for s in result.steps if s.ok is False]

@@ -13,6 +13,7 @@ from cli import (
     config_cmd,
     drill_cmd,
     incidents,
+    login_cmd,
     oncall_cmd,
     periodic_cmd,
     policy_cmd,
@@ -24,7 +25,6 @@ from cli import (
     training_cmd,
 )
 from cli.common import CommandError
-from cli.settings_errors import BAD_SETTINGS_EXIT, settings_error_line
 
 app = typer.Typer(
     name="incident", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -44,6 +44,7 @@ token_cmd.register(app)
 training_cmd.register(app)
 periodic_cmd.register(app)
 readiness_cmd.register(app)
+login_cmd.register(app)
 
 
 @app.command()
@@ -139,6 +140,7 @@ def run() -> None:
     except Exception as exc:  # click usage errors and the like
         from pydantic import ValidationError
 
+        from cli.settings_errors import BAD_SETTINGS_EXIT, settings_error_line
         from domain.common.validation_errors import describe_errors
 
         clicks, aborts = _click_error_types()

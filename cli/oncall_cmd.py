@@ -9,34 +9,38 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from adapters.policy_files import PolicyError, load_policy
-from adapters.stores.overrides import OverrideStore, OverrideStoreError
 from cli import oncall_compensation_cmd
 from cli.common import console, fail, print_json, run
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
 from domain.incident.severity import Tier
-from domain.oncall.rotation import Override, last_handover
-from domain.policy.model import Policy
-from service import oncall as oncall_service
 from service.errors import ServiceError
-from settings import get_settings
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
 
-def _policy() -> Policy:
+def _policy():
+    """The policy as configured (domain.policy.model.Policy); an invalid one ends the command (exit 2)."""
+    from adapters.policy_files import PolicyError, load_policy
+    from settings import get_settings
+
     try:
         return load_policy(get_settings().policy_dir)
     except PolicyError as exc:
         fail("the policy is invalid (see `incident policy check`):\n" + str(exc), 2)
 
 
-def _store() -> OverrideStore:
+def _store():
+    from adapters.stores.overrides import OverrideStore
+    from settings import get_settings
+
     return OverrideStore(get_settings().data_dir)
 
 
-def _overrides() -> list[Override]:
+def _overrides() -> list:
+    from adapters.stores.overrides import OverrideStoreError
+    from service import oncall as oncall_service
+
     try:
         return oncall_service.stored_overrides(_store())
     except OverrideStoreError as exc:
@@ -78,6 +82,8 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Who holds each tier right now (or --at a moment)."""
+        from service import oncall as oncall_service
+
         policy = _policy()
         zone = policy.oncall.rotation.timezone
         moment = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
@@ -106,6 +112,9 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Who holds what when, from the current shift on, overrides included."""
+        from domain.oncall.rotation import last_handover
+        from service import oncall as oncall_service
+
         policy = _policy()
         zone = policy.oncall.rotation.timezone
         begin = parse_moment(start, zone, "--from") if start else last_handover(policy.oncall.rotation,
@@ -135,6 +144,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Put someone on call for a tier between two moments (vacations, swaps). Stored durably; running
         incidents page the override holder from then on."""
+        from adapters.stores.overrides import OverrideStoreError
+        from domain.oncall.rotation import Override
+        from service import oncall as oncall_service
+
         policy = _policy()
         zone = policy.oncall.rotation.timezone
         parsed_tier = _tier(tier)
@@ -161,6 +174,9 @@ def register(app: typer.Typer) -> None:
     @oncall.command("overrides")
     def list_overrides(as_json: Json = False) -> None:
         """Stored overrides, with their ids."""
+        from adapters.stores.overrides import OverrideStoreError
+        from service import oncall as oncall_service
+
         policy = _policy()
         zone = policy.oncall.rotation.timezone
         stored = _store()
@@ -182,6 +198,9 @@ def register(app: typer.Typer) -> None:
     def remove_override(override_id: Annotated[str, typer.Argument(help="Id printed by `incident oncall overrides`")]
                         ) -> None:
         """Delete a stored override."""
+        from adapters.stores.overrides import OverrideStoreError
+        from service import oncall as oncall_service
+
         try:
             removed = oncall_service.remove_override(_store(), override_id)
         except OverrideStoreError as exc:
@@ -195,6 +214,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Gaps (a tier nobody holds), people on call nobody can reach, and rotation members without onboarding.
         Exit 1 when any."""
+        from adapters.stores.overrides import OverrideStoreError
+        from service import oncall as oncall_service
+
         policy = _policy()
         now_ = datetime.now(UTC)
         problems = oncall_service.coverage_problems(policy, now_, weeks, _overrides())
@@ -220,8 +242,9 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Pages per responder, acknowledgement times, off-hours pages, unanswered escalations, tier load."""
+        from cli.common import connect
         from domain.oncall.report import WeekError, parse_week, render_report, week_of
-        from service.temporal import connect
+        from service import oncall as oncall_service
 
         policy = _policy()
         zone = policy.oncall.rotation.timezone
@@ -243,8 +266,9 @@ def register(app: typer.Typer) -> None:
     @schedules.command()
     def sync() -> None:
         """Create (or update) the handover and on-call report schedules. Safe to run any number of times."""
+        from cli.common import connect
         from service.schedules import ensure_schedules
-        from service.temporal import connect
+        from settings import get_settings
 
         policy = _policy()
         settings = get_settings()

@@ -10,8 +10,6 @@ import typer
 
 from cli.common import fail, print_json, run
 from domain.common.text import terminal_text
-from domain.oncall.compensation import MonthError, parse_month
-from domain.oncall.compensation_output import render_csv, render_markdown
 
 Format = Literal["md", "csv", "json"]
 
@@ -26,9 +24,11 @@ def register(oncall: typer.Typer) -> None:
     ) -> None:
         """Hours on call (off-hours, weekend, public holiday), pages, night pages, incidents, MTTA and pay per
         person for a month, priced with the policy's `compensation` rates."""
+        from cli.common import connect
         from cli.oncall_cmd import _overrides, _policy
+        from domain.oncall.compensation import MonthError, parse_month
+        from domain.oncall.compensation_output import render_csv, render_markdown
         from service.compensation import compensation_report
-        from service.temporal import connect
 
         policy = _policy()
         zone = policy.oncall.rotation.timezone

@@ -14,13 +14,11 @@ from cli.oncall_cmd import parse_moment
 from cli.plain_text import plain_text as plain
 from cli.training_cmd import _database
 from domain.common.text import terminal_text
-from domain.learning.periodic import CheckStatus, parse_label
-from service import periodic
-from service.authorization import local_operator
 from service.errors import ServiceError
 
 
-def _state(status: CheckStatus, zone: ZoneInfo) -> str:
+def _state(status, zone: ZoneInfo) -> str:
+    """`status`: a domain.learning.periodic.CheckStatus."""
     if status.status == "done":
         when = status.at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if status.at else ""
         via = " via drill" if status.via == "drill" else ""
@@ -40,6 +38,8 @@ def register(app: typer.Typer) -> None:
         at: Annotated[str | None, typer.Option("--at", help="As of this time (ISO); default: now")] = None,
     ) -> None:
         """Each check with its current period's status (who, when, notes) and the previous period's."""
+        from service import periodic
+
         rules = policy()
         zone = rules.incident.timezone
         now = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
@@ -71,6 +71,10 @@ def register(app: typer.Typer) -> None:
         at: Annotated[str | None, typer.Option("--at", help="When it was done (ISO); default: now")] = None,
     ) -> None:
         """Record that a periodic check was done for a period."""
+        from domain.learning.periodic import parse_label
+        from service import periodic
+        from service.authorization import local_operator
+
         rules = policy()
         item = item.strip()
         if item not in rules.incident.learning.periodic_checks:

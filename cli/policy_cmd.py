@@ -6,17 +6,19 @@ from typing import Annotated
 
 import typer
 
-from adapters.policy_files import INCIDENT_FILE, ONCALL_FILE, PolicyError, load_policy
-from domain.policy.incident_policy import IncidentPolicy
-from domain.policy.oncall_policy import OnCallPolicy
-from settings import get_settings
 
-SCHEMAS = {INCIDENT_FILE: IncidentPolicy, ONCALL_FILE: OnCallPolicy}
+def schemas() -> dict:
+    """Policy file name → the pydantic model of its contents."""
+    from adapters.policy_files import INCIDENT_FILE, ONCALL_FILE
+    from domain.policy.incident_policy import IncidentPolicy
+    from domain.policy.oncall_policy import OnCallPolicy
+
+    return {INCIDENT_FILE: IncidentPolicy, ONCALL_FILE: OnCallPolicy}
 
 
 def schema_documents() -> dict[str, dict]:
     """File name (`<policy>.schema.json`) → JSON Schema."""
-    return {name.replace(".yaml", ".schema.json"): model.model_json_schema() for name, model in SCHEMAS.items()}
+    return {name.replace(".yaml", ".schema.json"): model.model_json_schema() for name, model in schemas().items()}
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +28,9 @@ def register(app: typer.Typer) -> None:
     @policy.command()
     def check(directory: Annotated[Path | None, typer.Argument(help="Policy directory")] = None) -> None:
         """Print `ok`, or each problem as `file: path.to.field: reason` and exit 2."""
+        from adapters.policy_files import PolicyError, load_policy
+        from settings import get_settings
+
         try:
             load_policy(directory or get_settings().policy_dir)
         except PolicyError as exc:

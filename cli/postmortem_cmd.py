@@ -9,13 +9,18 @@ from typing import Annotated
 
 import typer
 
-from cli.common import fail, print_json, run
+from cli.common import connect, fail, print_json, run
 from cli.learning_common import incident_key, ledger
 from domain.common.text import terminal_text
-from service.postmortems import postmortem, publish_postmortem, save_draft
-from service.temporal import connect
 
 Id = Annotated[str, typer.Argument(help="Incident id")]
+
+
+async def publish_postmortem(*args, **kwargs):
+    """service.postmortems.publish_postmortem, imported when a postmortem is published."""
+    from service.postmortems import publish_postmortem as publish
+
+    return await publish(*args, **kwargs)
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +55,8 @@ def register(app: typer.Typer) -> None:
         code = subprocess.call([*shlex.split(editor), str(path)])
         if code != 0:
             fail(f"{editor} exited with {code}; the draft on disk is unchanged in the ledger")
+        from service.postmortems import save_draft
+
         save_draft(ledger(), key, path.read_text(encoding="utf-8"))
         print(f"{key}: draft saved ({path})")
 
@@ -76,4 +83,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _record(key: str):
+    from service.postmortems import postmortem
+
     return postmortem(ledger(), key)

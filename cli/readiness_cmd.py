@@ -7,8 +7,6 @@ import typer
 
 from cli.common import print_json, run
 from domain.common.text import terminal_text
-from service.readiness import readiness
-from settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -18,6 +16,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rotation, escalation, tools (reachable), training, policies/runbooks/templates, this quarter's drill:
         each item pass or fail, and why. Exit 0 when ready, 1 when not."""
+        from service.readiness import readiness
+        from settings import get_settings
+
         async def body():
             return await readiness(get_settings())
 

@@ -11,7 +11,6 @@ from rich.text import Text
 from cli.common import console
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
-from domain.incident.state import IncidentState
 
 SEVERITY_STYLE = {"sev0": "bold white on red", "sev1": "bold red", "sev2": "yellow", "sev3": "cyan"}
 
@@ -30,7 +29,8 @@ def _when(at: datetime | None, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%m-%d %H:%M:%S") if at else "-"
 
 
-def render_list(states: list[IncidentState]) -> None:
+def render_list(states: list) -> None:
+    """`states`: IncidentState, or the summaries `GET /api/incidents` answers (cli/remote_models.py)."""
     if not states:
         console.print("No incidents.")
         return
@@ -47,7 +47,11 @@ def render_list(states: list[IncidentState]) -> None:
     console.print(table)
 
 
-def render_incident(s: IncidentState) -> None:
+LOCAL = object()  # render_incident's compliance: read here (local mode), else the gateway's answer
+
+
+def render_incident(s, compliance=LOCAL) -> None:
+    """`s`: an IncidentState; `compliance`: the summary text to print (None: none), by default computed here."""
     zone = _zone()
     acknowledged_by = (" by ", plain(s.acknowledged_by)) if s.acknowledged_by else ()
     header = Text.assemble(
@@ -78,9 +82,11 @@ def render_incident(s: IncidentState) -> None:
         checklist.add_row("✓" if c.done else "✗", Text.assemble(plain(c.text), " ", (f"({c.item})", "dim")),
                           plain(c.by), _when(c.at, zone))
     console.print(checklist)
-    from cli.learning_common import compliance_summary  # after resolution (issue 7)
+    if compliance is LOCAL:  # after resolution (issue 7)
+        from cli.learning_common import compliance_summary
 
-    if (summary := compliance_summary(s)) is not None:
+        compliance = compliance_summary(s)
+    if (summary := compliance) is not None:
         console.print(plain(summary, multiline=True))
     omitted = f" ({s.alert_lines_omitted:,} older alert lines gave way)" if s.alert_lines_omitted else ""
     timeline = Table(title="Timeline" + omitted)
@@ -94,7 +100,7 @@ def render_incident(s: IncidentState) -> None:
 ALERTS_SHOWN = 20
 
 
-def _render_alerts(s: IncidentState, zone: ZoneInfo) -> None:
+def _render_alerts(s, zone: ZoneInfo) -> None:
     """Firing alerts first; the ones the incident was not shown (truncated, over the limits) are counted."""
     if not s.alerts and not s.alerts_hidden:
         return

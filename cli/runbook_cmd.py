@@ -6,29 +6,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
-from pydantic import ValidationError
 
 from cli.common import fail, print_json
+from cli.incidents import By, Id, decide
 from domain.common.text import terminal_text
-from domain.incident import decisions as d
-from domain.runbooks.catalog import RunbookSet
-from domain.runbooks.inputs import RunbookError
-from domain.runbooks.plan import RunbookPlan
-from domain.runbooks.schema import Runbook, runbook_json_schema
-from service.runbooks import dry_run_alerts, dry_run_incident, dry_run_plan, runbook_catalog
-from settings import get_settings
 
-By = Annotated[str, typer.Option("--by", help="Who is acting (a handle from the policy's people)")]
-Id = Annotated[str, typer.Argument(help="Incident id as printed by `incident declare` / `incident list`")]
 SCHEMA_FILE = "runbook.schema.json"
 
 
 def _directory(directory: Path | None) -> Path:
+    from settings import get_settings
+
     return directory or get_settings().runbook_dir
 
 
-def _load_ok(directory: Path) -> RunbookSet:
+def _load_ok(directory: Path):
+    """The runbooks in `directory` (a domain.runbooks.catalog.RunbookSet); any problem ends the command (exit 2)."""
+    from service.runbooks import runbook_catalog
+
     found = runbook_catalog(directory)
     if found.problems:
         for line in found.problems:
@@ -39,6 +34,8 @@ def _load_ok(directory: Path) -> RunbookSet:
 
 def read_alert_file(path: Path) -> list[dict]:
     """An Alertmanager webhook payload (`alerts: [...]`), a list of alerts, or one alert (`labels`, ...)."""
+    import yaml
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML is a superset of JSON
     except FileNotFoundError:
@@ -56,6 +53,11 @@ def read_alert_file(path: Path) -> list[dict]:
 
 def incident_for_alerts(alerts: list[dict], service: str | None):
     """The incident the gateway would open for these alerts, for a dry run."""
+    from pydantic import ValidationError
+
+    from service.runbooks import dry_run_alerts, dry_run_incident
+    from settings import get_settings
+
     try:
         parsed = dry_run_alerts(alerts)
     except ValidationError as exc:
@@ -63,7 +65,8 @@ def incident_for_alerts(alerts: list[dict], service: str | None):
     return dry_run_incident(parsed, service, get_settings().policy_dir)
 
 
-def render_plan(plan: RunbookPlan) -> str:
+def render_plan(plan) -> str:
+    """A domain.runbooks.plan.RunbookPlan as people read it."""
     lines = [f"runbook {plan.runbook}: {plan.description}", "inputs: " + (
         ", ".join(f"{k}={v}" for k, v in plan.inputs.items()) or "none")]
     for number, step in enumerate(plan.steps, 1):
@@ -96,6 +99,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """The runbooks, what they match and their steps (✋ = waits for approval)."""
+        from service.runbooks import runbook_catalog
+
         found = runbook_catalog(_directory(directory))
         if as_json:
             print_json([r.model_dump(mode="json", by_alias=True) for r in found.runbooks])
@@ -111,6 +116,8 @@ def register(app: typer.Typer) -> None:
     def schema(out: Annotated[Path | None, typer.Option(help="Directory to write runbook.schema.json into")] = None
                ) -> None:
         """Write (or print) the JSON Schema of runbook files."""
+        from domain.runbooks.schema import runbook_json_schema
+
         text = json.dumps(runbook_json_schema(), indent=2, ensure_ascii=False) + "\n"
         if out is None:
             print(text, end="")
@@ -129,6 +136,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Print the resolved plan for an incident opened by this alert, without calling anything."""
+        from domain.runbooks.inputs import RunbookError
+        from service.runbooks import dry_run_plan
+
         item, where = _find_runbook(name, directory)
         state = incident_for_alerts(read_alert_file(alert), service)
         try:
@@ -172,47 +182,48 @@ def register(app: typer.Typer) -> None:
         asyncio.run(serve())
 
     @runbook.command()
-    def run(incident: Id, name: Annotated[str, typer.Argument(help="Runbook name")], by: By) -> None:
+    def run(incident: Id, name: Annotated[str, typer.Argument(help="Runbook name")], by: By = None) -> None:
         """Start a runbook for an incident (e.g. one that was offered)."""
-        from cli.incidents import _decide
+        from domain.incident import decisions as d
 
-        _decide(incident, d.RunRunbook(by=by, runbook=name))
+        decide(incident, by, lambda who: d.RunRunbook(by=who, runbook=name))
 
     @runbook.command()
     def cancel(
-        incident: Id, name: Annotated[str, typer.Argument(help="Runbook name")], by: By,
+        incident: Id, name: Annotated[str, typer.Argument(help="Runbook name")], by: By = None,
         reason: Annotated[str | None, typer.Option(help="Why")] = None,
     ) -> None:
         """Stop a running runbook before its next step (changes already made stay; see the timeline)."""
-        from cli.incidents import _decide
+        from domain.incident import decisions as d
 
-        _decide(incident, d.CancelRunbook(by=by, runbook=name, reason=reason))
+        decide(incident, by, lambda who: d.CancelRunbook(by=who, runbook=name, reason=reason))
 
     @app.command()
     def approve(
-        incident: Id, step: Annotated[str, typer.Argument(help="Step id, as the timeline shows it")], by: By,
+        incident: Id, step: Annotated[str, typer.Argument(help="Step id, as the timeline shows it")], by: By = None,
         runbook_name: Annotated[str | None, typer.Option("--runbook", help="Only if two runbooks share the step")]
         = None,
     ) -> None:
         """Approve a runbook step that waits for a human."""
-        from cli.incidents import _decide
+        from domain.incident import decisions as d
 
-        _decide(incident, d.ApproveStep(by=by, step=step, runbook=runbook_name))
+        decide(incident, by, lambda who: d.ApproveStep(by=who, step=step, runbook=runbook_name))
 
     @app.command()
     def reject(
-        incident: Id, step: Annotated[str, typer.Argument(help="Step id")], by: By,
+        incident: Id, step: Annotated[str, typer.Argument(help="Step id")], *, by: By = None,
         reason: Annotated[str, typer.Option(help="Why (goes into the timeline)")],
         runbook_name: Annotated[str | None, typer.Option("--runbook", help="Only if two runbooks share the step")]
         = None,
     ) -> None:
         """Reject a runbook step: the run aborts."""
-        from cli.incidents import _decide
+        from domain.incident import decisions as d
 
-        _decide(incident, d.RejectStep(by=by, step=step, reason=reason, runbook=runbook_name))
+        decide(incident, by, lambda who: d.RejectStep(by=who, step=step, reason=reason, runbook=runbook_name))
 
 
-def _describe_match(item: Runbook) -> str:
+def _describe_match(item) -> str:
+    """What a domain.runbooks.schema.Runbook matches, in one line."""
     parts = [f"{k}={v}" for k, v in item.match.labels.items()]
     if item.match.services:
         parts.append("service in " + ",".join(item.match.services))
@@ -221,7 +232,7 @@ def _describe_match(item: Runbook) -> str:
     return " ".join(parts) or "by hand only"
 
 
-def _find_runbook(name: str, directory: Path | None) -> tuple[Runbook, Path]:
+def _find_runbook(name: str, directory: Path | None) -> tuple:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.exists():
         found = _load_ok(path.parent)

@@ -10,11 +10,8 @@ import typer
 from cli.common import fail, print_json
 from cli.learning_common import ledger, policy
 from cli.plain_text import plain_text as plain
-from domain.common.durations import parse_duration
 from domain.common.text import terminal_text
-from domain.identity.principal import PrincipalKind
 from domain.identity.roles import Role
-from service import tokens
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +29,10 @@ def register(app: typer.Typer) -> None:
         expires: Annotated[str | None, typer.Option(help="Lifetime, e.g. 90d or 12h; default: no expiry")] = None,
     ) -> None:
         """Create a token and print its secret, this once only."""
+        from domain.common.durations import parse_duration
+        from domain.identity.principal import PrincipalKind
+        from service import tokens
+
         if [person is not None, service, admin].count(True) != 1:
             fail("give exactly one of --person PERSON, --service or --admin", 2)
         kind = PrincipalKind.PERSON if person is not None else PrincipalKind.SERVICE if service else PrincipalKind.ADMIN
@@ -52,6 +53,8 @@ def register(app: typer.Typer) -> None:
     @group.command("list")
     def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         """Every token, newest first, with its state; never a secret."""
+        from service import tokens
+
         found = tokens.tokens(ledger())
         if as_json:
             print_json([t.model_dump(mode="json") for t in found])
@@ -72,6 +75,8 @@ def register(app: typer.Typer) -> None:
     def revoke(token_id: Annotated[str, typer.Argument(metavar="ID", help="Token id from `incident token list`")],
                ) -> None:
         """Revoke a token: the gateway refuses it from the next request on."""
+        from service import tokens
+
         tokens.revoke(ledger(), token_id)
         print(f"revoked {token_id}")
 

@@ -9,21 +9,23 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli.common import console, fail, print_json
 from cli.learning_common import ledger, policy
 from cli.oncall_cmd import parse_moment
 from cli.plain_text import plain_text as plain
 from domain.common.text import terminal_text
-from domain.oncall.training import TRAINING_KINDS, owed, rotation_members
-from service import training
 from service.errors import ServiceError
+
+# domain.oncall.training.TRAINING_KINDS, spelt out so `--help` need not load the policy models (a test compares)
+KINDS_HELP = "onboarding | quarterly | advanced | drill"
 
 
 @contextmanager
 def _database():
     """A ledger that cannot be read or written: one line, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         yield
     except SQLAlchemyError as exc:
@@ -45,7 +47,7 @@ def register(app: typer.Typer) -> None:
     @group.command("record")
     def record_command(
         person: Annotated[str, typer.Argument(help="Handle from the policy's people")],
-        kind: Annotated[str, typer.Argument(help=" | ".join(TRAINING_KINDS))],
+        kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
         by: Annotated[str, typer.Option("--by", help="Who records it")],
         at: Annotated[str | None, typer.Option("--at", help="When it was completed (ISO); default: now")] = None,
         hours: Annotated[float | None, typer.Option("--hours", min=0.1, max=1000,
@@ -58,6 +60,9 @@ def register(app: typer.Typer) -> None:
                                                        "JSON file `incident drill run --json` wrote")] = None,
     ) -> None:
         """Record that PERSON completed a training; a drill participant with --role, --evaluation, --scorecard."""
+        from domain.oncall.training import TRAINING_KINDS
+        from service import training
+
         rules = policy()
         kind = kind.strip().lower()
         if kind not in TRAINING_KINDS:
@@ -82,6 +87,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
     ) -> None:
         """Completions, oldest first, and what each rotation member (or --person) still owes this period."""
+        from domain.oncall.training import owed, rotation_members
+        from service import training
+
         rules = policy()
         with _database():
             everyone = training.records(ledger())

@@ -1,5 +1,6 @@
-"""`/api/incidents`: the CLI's declare / list / show / decide over HTTP, with the very same JSON. Every route
-checks the caller's role first (docs/security.md, "Roles and the audit log"): a refusal is a 403, audited."""
+"""`/api/incidents`: the CLI's declare / list / show / decide over HTTP, with the very same JSON, and `/api/whoami`
+for the CLI's `incident login`. Every route checks the caller's role first (docs/security.md, "Roles and the audit
+log"): a refusal is a 403, audited."""
 
 import asyncio
 import contextlib
@@ -106,6 +107,13 @@ async def decide(incident: str, decision: OutsideDecision, gateway: GatewayDep,
     except DecisionPending:
         raise HTTPException(504, f"no answer from the incident's worker within {UPDATE_TIMEOUT_SECONDS:.0f}s; "
                                  f"the decision may still apply — check GET /api/incidents/{incident}") from None
+
+
+@router.get("/whoami", response_model=Principal, responses={401: REFUSALS[401]},
+            summary="Who the caller is: the person or token acting, its role and where it came from (`incident "
+                    "login` checks a token with it); any valid credentials may ask, nothing is audited")
+async def whoami(principal: PrincipalDep) -> Principal:
+    return principal
 
 
 async def authorized(gateway: Gateway, principal: Principal, action: str, incident: str | None = None) -> None:

@@ -16,6 +16,7 @@ from gateway import (
     api_docs,
     audit_api,
     auth_routes,
+    console,
     errors,
     oncall_api,
     periodic_api,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oncall_api.router)
     app.include_router(slack.router)
     app.include_router(status_page.router)
+    console.install(app)  # the incident console at / (docs/console.md)
     api_docs.install(app)
     return app
 

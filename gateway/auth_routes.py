@@ -112,8 +112,7 @@ async def login(request: Request, next: str = "/auth/me") -> Response:  # noqa: 
     if client is None:
         raise HTTPException(404, "OpenID Connect login is not configured: set INCIDENTFLOW_OIDC_ISSUER_URL and "
                                  "INCIDENTFLOW_OIDC_CLIENT_ID (docs/security.md, \"Logging in\")")
-    local = next.startswith("/") and not next.startswith(("//", "/\\"))  # a path here, never another site
-    request.session["next"] = next if local else "/auth/me"
+    request.session["next"] = _local_path(next)
     try:
         return await client.oidc.authorize_redirect(request, _callback_url(request))
     except httpx.HTTPError as exc:  # its discovery document is read at the first login
@@ -200,8 +199,14 @@ def _dev_login_allowed(request: Request) -> None:
         raise HTTPException(403, f"the {DEV_LOGIN_LABEL} answers loopback clients only")
 
 
+def _local_path(target: str) -> str:
+    """Where to go after logging in: a path on this gateway, never another site."""
+    local = target.startswith("/") and not target.startswith(("//", "/\\"))
+    return target if local else "/auth/me"
+
+
 @router.get("/dev-login", summary=f"Pick a person of the policy ({DEV_LOGIN_LABEL})", response_class=HTMLResponse)
-async def dev_login_page(request: Request) -> HTMLResponse:
+async def dev_login_page(request: Request, next: str = "/auth/me") -> HTMLResponse:  # noqa: A002 - as /login
     _dev_login_allowed(request)
     policy = _policy(request)
     buttons = "".join(
@@ -210,7 +215,8 @@ async def dev_login_page(request: Request) -> HTMLResponse:
         for key, p in policy.oncall.people.items())
     return _page(DEV_LOGIN_LABEL.capitalize(), f'<p class="warning">This page logs anyone on this machine in as '
                  f'anyone: it exists for <code>incident dev</code> only.</p><form method="post" '
-                 f'action="/auth/dev-login"><ul>{buttons}</ul></form>')
+                 f'action="/auth/dev-login"><input type="hidden" name="next" '
+                 f'value="{html.escape(_local_path(next))}"><ul>{buttons}</ul></form>')
 
 
 @router.post("/dev-login", summary=f"Log in as a person of the policy ({DEV_LOGIN_LABEL})")
@@ -221,13 +227,14 @@ async def dev_login(request: Request) -> Response:
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise HTTPException(413, "form too large")
-    person = (parse_qs(body.decode("utf-8", "replace")).get("person") or [""])[0]
+    form = parse_qs(body.decode("utf-8", "replace"))
+    person = (form.get("person") or [""])[0]
     policy = _policy(request)
     if person not in policy.oncall.people:
         raise HTTPException(403, f"{person!r} is none of the people of the policy")
     role = policy.oncall.access.role_of(policy.oncall.people[person])
     log.warning("%s: logged in as %s (%s)", DEV_LOGIN_LABEL, person, role.value)
-    return await _logged_in(request, person, role, "dev", "/auth/me")
+    return await _logged_in(request, person, role, "dev", _local_path((form.get("next") or ["/auth/me"])[0]))
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:

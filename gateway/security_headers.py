@@ -1,6 +1,7 @@
 """Browser protections on what the gateway answers: `X-Content-Type-Options: nosniff` on every response, and
 on HTML pages (`/status`, `/docs`) a Content-Security-Policy that allows only the gateway's own scripts and
-no framing (plus `X-Frame-Options: DENY` for browsers that predate `frame-ancestors`)."""
+no framing (plus `X-Frame-Options: DENY` for browsers that predate `frame-ancestors`); the console's pages send
+CONSOLE_POLICY, which lets their forms post to the gateway."""
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,6 +11,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                            "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
                            "frame-ancestors 'none'")
+# The console (gateway/console/): its own script, stylesheet and event stream only, no inline script or style,
+# and its forms post to the gateway itself.
+CONSOLE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  "font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 class SecurityHeaders:

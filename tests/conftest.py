@@ -5,6 +5,10 @@ import uuid
 # Tests never write into a developer's .incidentflow/ (ledger, postmortem drafts, stores): one temporary
 # data dir per test session, set before anything reads the settings.
 os.environ.setdefault("INCIDENTFLOW_DATA_DIR", tempfile.mkdtemp(prefix="incidentflow-tests-"))
+# ... nor read a developer's `incident login` (remote mode): the CLI's credentials file lives under this
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="incidentflow-tests-config-")
+os.environ.pop("INCIDENTFLOW_URL", None)
+os.environ.pop("INCIDENTFLOW_TOKEN", None)
 
 import pytest
 from temporalio.client import Client

@@ -11,7 +11,7 @@ SLUG = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 def _check_zone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a region's directory, such as "Asia"
         raise ValueError(f"unknown IANA time zone {name!r} (e.g. Asia/Seoul)") from None
     return name
 

@@ -142,6 +142,14 @@ async def test_the_development_login_picks_a_person_of_the_policy_on_loopback_on
             assert (await http.get("/api/incidents/nothing-here")).status_code == 404  # the cookie got in
             nobody = await http.post(action, data={"person": "mallory"})
             assert nobody.status_code == 403
+            # back where the person was going (the console), but never to another site
+            onward = await http.get("/auth/dev-login", params={"next": "/incidents?phase=triaged"})
+            action, fields = first_form(onward)
+            assert fields["next"] == "/incidents?phase=triaged"
+            landed = await http.post(action, data={**fields, "person": "minsu"}, follow_redirects=False)
+            assert landed.status_code == 303 and landed.headers["location"] == "/incidents?phase=triaged"
+            elsewhere = await http.get("/auth/dev-login", params={"next": "//evil.example/"})
+            assert first_form(elsewhere)[1]["next"] == "/auth/me"
             # uvicorn trusts X-Forwarded-For from loopback: this is what a client behind a local proxy looks like
             remote = await http.get("/auth/dev-login", headers={"X-Forwarded-For": "203.0.113.7"})
             assert remote.status_code == 403 and "loopback clients only" in remote.json()["detail"]

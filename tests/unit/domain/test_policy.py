@@ -98,3 +98,16 @@ def test_worker_refuses_to_start_on_a_broken_policy(tmp_path):
     assert result.stderr.startswith("error: the policy is invalid; the worker does not start:")
     assert "incident-management-policy.yaml: checklist: Field required" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_region_is_not_a_time_zone():
+    """`Asia` is a directory of the zone database, not a zone: refused with the same clear message."""
+    import pytest
+    from pydantic import TypeAdapter, ValidationError
+
+    from domain.policy.fields import ZoneName
+
+    for name in ("Asia", "Asia/", "Nowhere/City"):
+        with pytest.raises(ValidationError, match="unknown IANA time zone"):
+            TypeAdapter(ZoneName).validate_python(name)
+    assert TypeAdapter(ZoneName).validate_python("Asia/Seoul") == "Asia/Seoul"
