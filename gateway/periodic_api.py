@@ -11,15 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.learning.periodic import NOTES_MAX, Completion
 from gateway.api import GatewayDep, forbidden_as_403
 from gateway.principal import PrincipalDep
+from gateway.records_api import RECORDING_REFUSALS, stored, valid_policy
 from service import periodic
 from service.authorization import authorize
-from service.errors import Forbidden, ServiceError
+from service.errors import ServiceError
 
 router = APIRouter(prefix="/api/periodic", tags=["periodic"])
-REFUSALS = {
-    401: {"description": "Missing or wrong bearer token"},
-    403: {"description": "Recording needs a commander or an admin (audited)"},
-}
+REFUSALS = RECORDING_REFUSALS
 
 
 class PeriodicRequest(BaseModel):
@@ -34,13 +32,6 @@ class PeriodicRequest(BaseModel):
                                                             "default: the caller")
 
 
-def _policy(gateway):
-    policy = gateway.policy()
-    if policy is None:
-        raise ServiceError("the policy is invalid (see `incident policy check`)")
-    return policy
-
-
 @router.post("", status_code=201, response_model=Completion,
              responses={**REFUSALS, 422: {"description": "Unknown check, a bad period, a time in the future, a "
                                                          "period already recorded …"}},
@@ -48,17 +39,11 @@ def _policy(gateway):
 async def record(body: PeriodicRequest, gateway: GatewayDep, principal: PrincipalDep) -> Completion:
     def store() -> Completion:
         authorize(principal, "periodic", ledger=gateway.ledger(), audit_allowed=True)
-        return periodic.record(gateway.ledger(), _policy(gateway), item=body.item, by=body.by or principal.name,
+        return periodic.record(gateway.ledger(), valid_policy(gateway), item=body.item, by=body.by or principal.name,
                                recorded_by=principal.actor(), period=body.period, notes=body.notes,
                                at=body.completed_at)
 
-    with forbidden_as_403():
-        try:
-            return await asyncio.to_thread(store)
-        except Forbidden:
-            raise
-        except ServiceError as exc:
-            raise HTTPException(422, str(exc)) from None
+    return await stored(store)
 
 
 @router.get("", response_model=list[periodic.CheckOverview], responses=REFUSALS,
@@ -67,7 +52,7 @@ async def list_periodic(gateway: GatewayDep, principal: PrincipalDep) -> list[pe
     def read() -> list[periodic.CheckOverview]:
         authorize(principal, "read", ledger=gateway.ledger())
         try:
-            return periodic.overview(gateway.ledger(), _policy(gateway), datetime.now(UTC))
+            return periodic.overview(gateway.ledger(), valid_policy(gateway), datetime.now(UTC))
         except ServiceError as exc:
             raise HTTPException(422, str(exc)) from None
 

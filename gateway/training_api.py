@@ -5,22 +5,19 @@ import asyncio
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.oncall.training import NOTES_MAX, TrainingRecord
 from domain.policy.oncall_policy import TrainingKind
 from gateway.api import GatewayDep, forbidden_as_403
 from gateway.principal import PrincipalDep
+from gateway.records_api import RECORDING_REFUSALS, stored, valid_policy
 from service import training
 from service.authorization import authorize
-from service.errors import Forbidden, ServiceError
 
 router = APIRouter(prefix="/api/training", tags=["training"])
-REFUSALS = {
-    401: {"description": "Missing or wrong bearer token"},
-    403: {"description": "Recording needs a commander or an admin (audited)"},
-}
+REFUSALS = RECORDING_REFUSALS
 
 
 class TrainingRequest(BaseModel):
@@ -43,21 +40,12 @@ class TrainingRequest(BaseModel):
 async def record(body: TrainingRequest, gateway: GatewayDep, principal: PrincipalDep) -> TrainingRecord:
     def store() -> TrainingRecord:
         authorize(principal, "training", ledger=gateway.ledger(), audit_allowed=True)
-        policy = gateway.policy()
-        if policy is None:
-            raise ServiceError("the policy is invalid (see `incident policy check`)")
-        return training.record(gateway.ledger(), policy, person=body.person, kind=body.kind,
+        return training.record(gateway.ledger(), valid_policy(gateway), person=body.person, kind=body.kind,
                                by=body.by or principal.name, at=body.completed_at, hours=body.hours,
                                notes=body.notes, role=body.role, evaluation=body.evaluation,
                                scorecard=body.scorecard)
 
-    with forbidden_as_403():
-        try:
-            return await asyncio.to_thread(store)
-        except Forbidden:
-            raise
-        except ServiceError as exc:
-            raise HTTPException(422, str(exc)) from None
+    return await stored(store)
 
 
 @router.get("", response_model=list[TrainingRecord], responses=REFUSALS,

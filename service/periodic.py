@@ -13,6 +13,7 @@ from domain.learning.periodic_policy import PeriodicCheck
 from domain.oncall.rotation import Override, holder
 from domain.oncall.training import TrainingRecord
 from domain.policy.model import Policy
+from service.completion_time import completion_time
 from service.errors import ServiceError
 
 
@@ -43,11 +44,7 @@ def record(ledger: Ledger, policy: Policy, *, item: str, by: str, recorded_by: s
     in the future, before the period began, or a period already recorded is refused."""
     chosen = check(policy, item)
     now = datetime.now(UTC)
-    completed_at = at or now
-    if completed_at.tzinfo is None:
-        raise ServiceError("the completion time needs a UTC offset or zone, e.g. 2026-12-01T14:00+09:00")
-    if completed_at > now:
-        raise ServiceError(f"the completion time {completed_at.isoformat()} lies in the future")
+    completed_at = completion_time(at, now)
     try:
         span = (pc.parse_label(chosen.every, period, _zone(policy)) if period
                 else pc.period_at(chosen.every, completed_at, _zone(policy)))

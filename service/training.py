@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from adapters.stores.ledger import Ledger
 from domain.oncall.training import Eligibility, TrainingRecord, default_hours, eligibility
 from domain.policy.model import Policy
+from service.completion_time import completion_time
 from service.errors import ServiceError
 
 
@@ -23,11 +24,7 @@ def record(ledger: Ledger, policy: Policy, *, person: str, kind: str, by: str, a
         raise ServiceError(f"{person!r} is not listed under people in the on-call policy "
                            f"(known: {', '.join(policy.oncall.people)})")
     now = datetime.now(UTC)
-    completed_at = at or now
-    if completed_at.tzinfo is None:
-        raise ServiceError("the completion time needs a UTC offset or zone, e.g. 2026-12-01T14:00+09:00")
-    if completed_at > now:
-        raise ServiceError(f"the completion time {completed_at.isoformat()} lies in the future")
+    completed_at = completion_time(at, now)
     if scorecard is not None and not (isinstance(scorecard, dict) and "incident_id" in scorecard):
         raise ServiceError("the scorecard must be the JSON object `incident drill run --json` prints")
     if kind != "drill" and (role or scorecard is not None):

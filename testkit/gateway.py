@@ -16,6 +16,7 @@ from adapters.stores.outbox import outbox_url
 from gateway.app import create_app
 from gateway.mapping import incident_key
 from settings import Settings
+from testkit.environment import free_port
 from testkit.fakes.server import ServedApp
 from testkit.helpers import running_worker
 from testkit.polling import wait_until
@@ -128,6 +129,26 @@ async def alert_stack(time_env, task_queue: str, recorder):
     async with running_worker(time_env.client, task_queue, recorder):
         with served(address_of(time_env.client), task_queue) as gateway:
             yield gateway
+
+
+@asynccontextmanager
+async def dev_stack(dev_server: str, dev_client, task_queue: str, recorder):
+    """A worker and the gateway on the dev server (list visibility); afterwards every incident still running is
+    terminated, since one left without its worker would stall the next test's listing queries."""
+    async with running_worker(dev_client, task_queue, recorder):
+        with served(dev_server, task_queue) as gateway:
+            yield gateway
+        async for execution in dev_client.list_workflows("ExecutionStatus = 'Running'"):
+            await dev_client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test over")
+
+
+@contextmanager
+def served_without_runbook_endpoints(time_env, task_queue: str):
+    """The gateway on the time-skipping server with the runbooks' endpoints pointing at closed ports."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    with served(address_of(time_env.client), task_queue,
+                runbook_endpoints={"prometheus": dead, "admin_api": dead}) as gateway:
+        yield gateway
 
 
 async def state_of(client, incident_id: str):

@@ -15,8 +15,8 @@ from adapters.stores.ledger import open_ledger
 from domain.identity.roles import Role
 from service import tokens
 from testkit.environment import free_port
-from testkit.gateway import ServedGateway, served
-from testkit.helpers import incident, running_worker
+from testkit.gateway import ServedGateway, dev_stack
+from testkit.helpers import incident
 from testkit.polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_dev_server]  # `incident list` sees only these incidents
@@ -25,12 +25,8 @@ DUTIES = "Communications Lead — duties:\n  - 인시던트 상태 페이지 업
 
 @pytest.fixture
 async def gateway(dev_server, dev_client, task_queue, recorder):
-    async with running_worker(dev_client, task_queue, recorder):
-        with served(dev_server, task_queue) as gateway:
-            yield gateway
-        # an incident left running without its worker would stall the next test's listing queries
-        async for execution in dev_client.list_workflows("ExecutionStatus = 'Running'"):
-            await dev_client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test over")
+    async with dev_stack(dev_server, dev_client, task_queue, recorder) as gateway:
+        yield gateway
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from testkit.gateway import alertmanager_group, served
-from testkit.helpers import cli, running_worker
+from testkit.gateway import alertmanager_group, dev_stack
+from testkit.helpers import cli
 from testkit.polling import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_dev_server]  # listings see only this module's incidents
@@ -16,12 +16,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.own_dev_server]  # listings see only
 
 @pytest.fixture
 async def stack(dev_server, dev_client, task_queue, recorder):
-    async with running_worker(dev_client, task_queue, recorder):
-        with served(dev_server, task_queue) as gateway:
-            yield gateway
-        # an incident left running without its worker would stall the next test's listing queries
-        async for execution in dev_client.list_workflows("ExecutionStatus = 'Running'"):
-            await dev_client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test over")
+    async with dev_stack(dev_server, dev_client, task_queue, recorder) as gateway:
+        yield gateway
 
 
 async def test_alert_group_sent_repeatedly_is_one_incident_in_the_list(stack, dev_server, dev_client, recorder):

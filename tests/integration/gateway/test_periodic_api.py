@@ -4,15 +4,12 @@ the current and previous period of each check like `incident periodic list --jso
 
 import pytest
 
-from testkit.environment import free_port
-from testkit.gateway import address_of, served
+from testkit.gateway import served_without_runbook_endpoints
 
 
 @pytest.fixture
 def gateway(time_env, task_queue):
-    dead = f"http://127.0.0.1:{free_port()}"
-    with served(address_of(time_env.client), task_queue,
-                runbook_endpoints={"prometheus": dead, "admin_api": dead}) as served_gateway:
+    with served_without_runbook_endpoints(time_env, task_queue) as served_gateway:
         yield served_gateway
 
 
