@@ -45,3 +45,13 @@ async def drill_page(channel, oncall: OnCallPolicy, person: Person = PERSON) -> 
     """A drill page to someone reachable as `person` through every direct channel."""
     request, _ = paging(oncall, person, drill=True, title="Tabletop drill")
     return await page_through_activity(channel, request)
+
+
+def twilio_signed(public_url: str, path: str, form: dict[str, str], auth_token: str) -> tuple[str, dict[str, str]]:
+    """A Twilio webhook as Twilio sends it: the form body, and X-Twilio-Signature over the public URL."""
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(auth_token).compute_signature(public_url.rstrip("/") + path, form)
+    return urlencode(form), {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
