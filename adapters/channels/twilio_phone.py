@@ -23,9 +23,11 @@ STATUS_PATH = "/webhooks/twilio/status"
 TITLE_MAX = 80  # an SMS stays one or two segments
 
 
-def sms_text(request: PageRequest) -> str:
+def sms_text(request: PageRequest, replies: bool = True) -> str:
+    """Replies reach us only through the public URL: without it, the text says how else to acknowledge."""
     title = request.title if len(request.title) <= TITLE_MAX else request.title[:TITLE_MAX - 1] + "…"
-    return f"[{request.severity.value.upper()}] {request.incident_id} {title}. Reply 1 or ack to acknowledge"
+    how = "Reply 1 or ack to acknowledge" if replies else f"Acknowledge: incident ack {request.incident_id}"
+    return f"[{request.severity.value.upper()}] {request.incident_id} {title}. {how}"
 
 
 def voice_twiml(request: PageRequest, public_url: str | None) -> str:
@@ -40,7 +42,7 @@ def voice_twiml(request: PageRequest, public_url: str | None) -> str:
         response.append(gather)
         response.say("No key was pressed. The page stays open. Goodbye.")
     else:
-        response.say(f"{said} Acknowledge by replying to the text message, or in Slack.", loop=2)
+        response.say(f"{said} Acknowledge it in Slack or with the incident command.", loop=2)
     return str(response)
 
 
@@ -86,7 +88,8 @@ class TwilioSmsChannel(_TwilioChannel):
     name = "sms"
 
     async def _create(self, request: PageRequest, phone: str) -> None:
-        await self.client.messages.create_async(to=phone, from_=self.from_number, body=sms_text(request),
+        await self.client.messages.create_async(to=phone, from_=self.from_number,
+                                                body=sms_text(request, replies=self.public_url is not None),
                                                 status_callback=self._status_callback())
 
 

@@ -59,14 +59,16 @@ async def test_a_voice_page_calls_with_inline_twiml_asking_for_a_key(twilio, pol
     assert call["StatusCallback"] == f"{PUBLIC}/webhooks/twilio/status"
 
 
-async def test_without_a_public_url_the_call_only_says_how_to_acknowledge(twilio, policy, tmp_path):
+async def test_without_a_public_url_no_reply_is_asked_for(twilio, policy, tmp_path):
     request, handle = paging(policy.oncall)
 
     await channel(TwilioVoiceChannel, twilio, tmp_path, public_url=None).page(request, handle, PERSON)
+    await channel(TwilioSmsChannel, twilio, tmp_path, public_url=None).page(request, handle, PERSON)
 
     twiml = ET.fromstring(twilio.calls[0]["Twiml"])
-    assert twiml.find("Gather") is None and "replying to the text message" in twiml.find("Say").text
-    assert "StatusCallback" not in twilio.calls[0].fields
+    assert twiml.find("Gather") is None and "replying to the text message" not in twiml.find("Say").text
+    assert twilio.messages[0]["Body"].endswith(f"Acknowledge: incident ack {request.incident_id}")
+    assert "StatusCallback" not in twilio.calls[0].fields and "StatusCallback" not in twilio.messages[0].fields
 
 
 async def test_twilio_refusals_are_for_good_and_outages_are_retried(twilio, policy, tmp_path):
