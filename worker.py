@@ -37,6 +37,7 @@ from workflows.drill import DrillWorkflow
 from workflows.handover import HandoverWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.oncall_report import OnCallReportWorkflow
+from workflows.periodic import PeriodicCheckWorkflow
 from workflows.postmortem import PostmortemWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.runbook import RunbookWorkflow
@@ -45,7 +46,7 @@ from workflows.watchdog import WatchdogPageWorkflow
 log = logging.getLogger("incidentflow.worker")
 
 WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWorkflow, RunbookWorkflow,
-             PostmortemWorkflow, ActionItemWorkflow, ReviewWorkflow, WatchdogPageWorkflow]
+             PostmortemWorkflow, ActionItemWorkflow, ReviewWorkflow, WatchdogPageWorkflow, PeriodicCheckWorkflow]
 WORKFLOW_TASK_SLOTS = 8
 WORKER_DIED = "WorkerDied"  # the failure a starting worker gives an activity attempt that died with its worker
 DEAD_ATTEMPT_RETRY_DELAY = timedelta(milliseconds=100)

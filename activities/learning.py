@@ -14,6 +14,7 @@ from domain.incident.state import IncidentState
 from domain.learning import postmortem as pm
 from domain.learning.compliance import compliance
 from domain.learning.metrics import find_recurrence
+from domain.learning.periodic import CheckStatus
 from domain.policy.model import Policy
 
 
@@ -54,6 +55,13 @@ class ReviewWritten(BaseModel):
     markdown: str
     markdown_path: str
     chart_path: str
+
+
+class PeriodicQuery(BaseModel):
+    policy: Policy
+    item: str
+    period: str
+    at: datetime
 
 
 class ActionReminder(BaseModel):
@@ -169,7 +177,14 @@ class LedgerActivities:
         return ReviewWritten(markdown=written.markdown, markdown_path=written.markdown_path,
                              chart_path=written.chart_path)
 
+    @activity.defn
+    async def periodic_status(self, query: PeriodicQuery) -> CheckStatus:
+        """Whether a periodic check is done for its period (a completion record, or a drill where it counts)."""
+        from service.periodic import status
+
+        return await asyncio.to_thread(status, self.ledger, query.policy, query.item, query.period, query.at)
+
     def all(self) -> list:
         return [self.record_incident, self.draft_postmortem, self.note_postmortem_reminder,
                 self.mark_postmortem_missed, self.publish_postmortem, self.action_item, self.note_action_reminder,
-                self.write_review]
+                self.write_review, self.periodic_status]

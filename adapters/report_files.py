@@ -8,8 +8,10 @@ from pydantic import BaseModel
 
 from adapters.report_chart import render_chart
 from adapters.stores.ledger import Ledger
+from domain.learning.periodic import Completion, statuses_in
 from domain.learning.report_markdown import render_markdown
 from domain.learning.reports import Period, Report, build_report
+from domain.oncall.training import TrainingRecord
 from domain.policy.model import Policy
 
 
@@ -25,8 +27,12 @@ def gather_report(ledger: Ledger, policy: Policy, period: Period, now: datetime)
     drills = [r for r in ledger.incidents(since=period.start, until=period.end, include_drills=True) if r.drill]
     in_period = [r.id for r in history if r.started_at >= period.start]
     snapshots = {i: s for i in in_period if (s := ledger.snapshot(i)) is not None}
+    periodic = statuses_in(policy.incident.learning.periodic_checks, policy.incident.timezone,
+                           [Completion.model_validate(r) for r in ledger.periodic()],
+                           [TrainingRecord.model_validate(r) for r in ledger.training() if r["kind"] == "drill"],
+                           period.start, period.end, now)
     return build_report(policy, period, history, len(drills), snapshots, ledger.postmortems(in_period),
-                        ledger.actions(), now)
+                        ledger.actions(), now, periodic)
 
 
 def write_report(ledger: Ledger, policy: Policy, period: Period, out_dir: Path, now: datetime) -> WrittenReport:

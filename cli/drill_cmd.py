@@ -54,12 +54,14 @@ def register(app: typer.Typer) -> None:
                                            "people make the decisions")] = False,
         speed: Annotated[float, typer.Option("--speed", help="Live: compress the drill's clock N times")] = 1.0,
         autoplay: Annotated[bool, typer.Option("--autoplay", help="Live: also play the scripted decisions")] = False,
+        no_record: Annotated[bool, typer.Option("--no-record", help="Live: do not record the participants' "
+                                                "drill training in the ledger")] = False,
     ) -> None:
         """Play scenario(s) and print a scorecard. Instant (simulated time) unless --live."""
         if speed <= 0:
             fail("--speed must be greater than 0", 2)
-        if (speed != 1 or autoplay) and not live:
-            fail("--speed and --autoplay only apply with --live", 2)
+        if (speed != 1 or autoplay or no_record) and not live:
+            fail("--speed, --autoplay and --no-record only apply with --live", 2)
         try:
             items, problems = load_all(path)
         except ScenarioError as exc:
@@ -70,10 +72,12 @@ def register(app: typer.Typer) -> None:
             if not problems:
                 print(f"{path}: (file): no scenario files (*.yaml) here", file=sys.stderr)
             raise typer.Exit(2)
+        archived = True
         if live:
             if len(items) != 1 or path.is_dir():
                 fail("--live runs one scenario file at a time", 2)
             cards = [_run_live(items[0], speed, autoplay, as_json)]
+            archived = _record_participants(cards[0], Console(stderr=as_json), record=not no_record)
         else:
             cards = _run_instant(items, as_json)
         if out is not None:
@@ -85,7 +89,7 @@ def register(app: typer.Typer) -> None:
             print_json(data[0] if not path.is_dir() else data)
         elif len(cards) > 1:
             _print_summary(cards)
-        code = 2 if problems else (0 if all(c.passed for c in cards) else 1)
+        code = 2 if problems else (0 if all(c.passed for c in cards) and (not live or archived) else 1)
         raise typer.Exit(code)
 
     @drill.command("list")
@@ -195,6 +199,35 @@ def _run_live(item: LoadedScenario, speed: float, autoplay: bool, as_json: bool)
     if not as_json:
         render_scorecard(card, console)
     return card
+
+
+def _record_participants(card: Scorecard, console: Console, record: bool) -> bool:
+    """A live drill counts as training: each participant of the on-call policy gets a drill record (the
+    ledger and policy as configured, like `incident training record`). False: the ledger refused."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cli.learning_common import ledger, policy
+    from service.drills import archive
+
+    if not card.participants:
+        console.print("No participants to record as drill training (nobody decided or held a role).")
+        return True
+    if not record:
+        console.print(plain("Not recorded as training (--no-record): "
+                            + ", ".join(p.person for p in card.participants)))
+        return True
+    try:
+        result = archive(ledger, policy(), card)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        console.print(plain(f"Drill training NOT recorded: cannot use the incident ledger: {reason}"), style="red")
+        return False
+    for entry in result.recorded:
+        console.print(plain(f"recorded drill training #{entry.id}: {entry.person}"
+                            f"{f' ({entry.role})' if entry.role else ''}: {entry.evaluation}"))
+    for person, why in result.not_recorded:
+        console.print(plain(f"not recorded: {person}: {why}"), style="yellow")
+    return True
 
 
 def _print_summary(cards: list[Scorecard]) -> None:

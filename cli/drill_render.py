@@ -8,38 +8,33 @@ from rich.text import Text
 
 from cli.plain_text import plain_text as plain
 from domain.common.markdown import markdown_text
+from domain.drills.evaluation import ack_target, against, clock, span
 from domain.drills.scorecard import Scorecard
+
+__all__ = ["clock", "render_scorecard", "response_rows", "scorecard_markdown"]
 
 # Repeating reminders would bury the story of a long drill: the terminal shows the first and a count.
 REPEATING = ("comms_reminder", "checklist_nag")
 
 
-def clock(seconds: float | None) -> str:
-    """Scenario time since the drill started, T+h:mm:ss."""
-    if seconds is None:
-        return "-"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"T+{hours}:{minutes:02d}:{secs:02d}"
-
-
-def _against(actual: float | None, target: float | None) -> str:
-    if target is None:
-        return "-"
-    if actual is None:
-        return "missed"
-    return "within" if actual <= target else f"over by {clock(actual - target).removeprefix('T+')}"
-
-
 def response_rows(card: Scorecard) -> list[tuple[str, str, str, str]]:
+    t = card.targets
+    mtta, mttr = card.mtta_seconds, card.mttr_seconds
     return [
-        ("time to acknowledge", clock(card.mtta_seconds), clock(card.targets.ack_seconds),
-         _against(card.mtta_seconds, card.targets.ack_seconds)),
+        ("time to acknowledge", clock(mtta), ack_target(t), against(mtta, t.ack_limit_seconds)),
         ("time to mitigate", clock(card.mttm_seconds), "-", "-"),
-        ("time to resolve", clock(card.mttr_seconds), clock(card.targets.mttr_seconds),
-         _against(card.mttr_seconds, card.targets.mttr_seconds)),
+        ("time to resolve", clock(mttr), "-" if t.mttr_seconds is None else span(t.mttr_seconds),
+         against(mttr, t.mttr_seconds)),
     ]
+
+
+def participant_rows(card: Scorecard) -> list[list[str]]:
+    return [[p.person, ", ".join(r.value for r in p.roles) or "-", str(p.decisions),
+             clock(p.first_action_at_seconds), clock(p.acknowledged_at_seconds), p.evaluation]
+            for p in card.participants]
+
+
+PARTICIPANT_COLUMNS = ["person", "roles", "decisions", "first action", "acknowledged", "evaluation"]
 
 
 def _verdict(card: Scorecard) -> str:
@@ -107,6 +102,13 @@ def render_scorecard(card: Scorecard, console: Console) -> None:
     console.print(timeline)
     if hidden:
         console.print(f"[dim]({hidden} more reminders not shown; --json or --out has the full timeline)[/]")
+    if card.participants:
+        people = Table(title="Participants", title_justify="left")
+        for column in PARTICIPANT_COLUMNS:
+            people.add_column(column)
+        for row in participant_rows(card):  # names come from whoever decided
+            people.add_row(*(plain(cell) for cell in row))
+        console.print(people)
     if card.expectations:
         expectations = Table(title="Expectations", title_justify="left")
         for column in ("", "what", "expected", "actual"):
@@ -146,6 +148,8 @@ def scorecard_markdown(card: Scorecard) -> str:
     if card.simulated_steps:
         lines += ["## Simulated runbook steps", ""] + [
             markdown_text(f"- {step}: {' → '.join(results)}") for step, results in card.simulated_steps.items()] + [""]
+    if card.participants:
+        lines += ["## Participants", ""] + _md_table(PARTICIPANT_COLUMNS, participant_rows(card))
     if card.expectations:
         lines += ["## Expectations", ""] + _md_table(
             ["", "what", "expected", "actual"],

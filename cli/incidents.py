@@ -35,6 +35,8 @@ def _decide(incident: str, decision) -> None:
 
     result = run(body)
     print(f"{incident_id(workflow_id(incident))}: {result.text} (phase: {result.phase.value})")
+    if result.duties:
+        print(f"{result.role_name} — duties:\n" + "\n".join(f"  - {duty}" for duty in result.duties))
 
 
 async def _listed(open_only: bool) -> list[Entry]:

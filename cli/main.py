@@ -14,6 +14,7 @@ from cli import (
     drill_cmd,
     incidents,
     oncall_cmd,
+    periodic_cmd,
     policy_cmd,
     postmortem_cmd,
     readiness_cmd,
@@ -41,6 +42,7 @@ config_cmd.register(app)
 audit_cmd.register(app)
 token_cmd.register(app)
 training_cmd.register(app)
+periodic_cmd.register(app)
 readiness_cmd.register(app)
 
 

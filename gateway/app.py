@@ -18,6 +18,7 @@ from gateway import (
     auth_routes,
     errors,
     oncall_api,
+    periodic_api,
     readiness_api,
     slack,
     status_page,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_api.router)
     app.include_router(audit_api.router)
     app.include_router(training_api.router)
+    app.include_router(periodic_api.router)
     app.include_router(readiness_api.router)
     app.include_router(oncall_api.router)
     app.include_router(slack.router)

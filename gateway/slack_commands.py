@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from domain.common.limits import Declaration
+from domain.comms.role_duties import duties_text
 from domain.incident import decisions as d
 from domain.incident.severity import Role, Severity
 from domain.incident.state import IncidentStart
@@ -131,7 +132,8 @@ async def _decide(gateway: Gateway, incident: str, decision: d.Decision) -> dict
             return _ephemeral(f"refused: {exc.reason}")
         except IncidentNotRunning:
             return _ephemeral(f"incident {incident} is not running")
-    return {"response_type": "in_channel", "text": f"{result.text} (phase: {result.phase.value})"}
+    return {"response_type": "in_channel", "text": f"{duties_text(result)}\n(phase: {result.phase.value})"
+            if result.duties else f"{result.text} (phase: {result.phase.value})"}
 
 
 def _ephemeral(text: str) -> dict:

@@ -103,3 +103,12 @@ async def slash(gateway, text: str, user: str, channel: str) -> dict:
         answer: httpx.Response = await http.post("/slack/commands", content=body, headers=signed(body))
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def header_of(slack, incident_id: str):
+    """The incident channel on the fake Slack and its header message, once both exist."""
+    from adapters.channels.slack import channel_name
+
+    channel = slack.channel_named(channel_name("inc", incident_id))
+    headers = slack.headers(channel) if channel else []
+    return (channel, headers[0]) if headers else None

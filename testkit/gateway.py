@@ -48,6 +48,13 @@ class ServedGateway:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
 
+    async def personal_token(self, person: str) -> str:
+        """A personal API token of `person` (a policy handle), issued with the shared admin token."""
+        async with self.http() as admin:
+            issued = await admin.post("/api/tokens", json={"name": person, "kind": "person", "person": person})
+        assert issued.status_code == 201, issued.text
+        return issued.json()["secret"]
+
     @property
     def outbox_url(self) -> str:
         return outbox_url(self.settings.database_url)

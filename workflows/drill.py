@@ -61,7 +61,8 @@ class DrillWorkflow:
             policy = policy.with_roster(scenario.roster)
         tolerance = timedelta(seconds=2 * request.speed) if request.live else None
         return scorecard(scenario, state, started, policy, speed=request.speed,
-                         mode="live" if request.live else "instant", tolerance=tolerance)
+                         mode="live" if request.live else "instant", tolerance=tolerance,
+                         autoplay=request.autoplay_decisions)
 
     async def _sleep_until(self, when, child) -> bool:
         """Sleep until `when`; False when the incident ended first (people closed it in a live drill)."""

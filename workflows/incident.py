@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy_loader import load_policy_snapshot
     from domain.alerts.handling import AlertSnapshot, merge_snapshot
     from domain.comms import messages
+    from domain.comms.role_duties import duties_text, with_duties
     from domain.drills.compression import policy_for_incident
     from domain.incident import decision_rules, decisions, planner, snapshots
     from domain.incident.decisions import Decision, DecisionRejected, DecisionResult
@@ -112,6 +113,7 @@ class IncidentWorkflow:
         else:
             incident.state = new_incident(policy, start, workflow.now())
             incident.state.notifies_stakeholders = versions.notifies_stakeholders()
+            incident.state.tells_public_contacts = versions.tells_public_contacts()
             self.records.publish_search_attributes()
             self.effects.send("declared", messages.declaration(policy, incident.state), key="declared")
             if not incident.state.drill:
@@ -128,7 +130,8 @@ class IncidentWorkflow:
                 self._validate_decision(decision)
             except DecisionRejected as exc:
                 raise ApplicationError(str(exc), type="DecisionRejected", non_retryable=True) from None
-        result = decision_rules.apply(self.incident.state, decision, workflow.now())
+        result = with_duties(self.incident.policy, decision,
+                             decision_rules.apply(self.incident.state, decision, workflow.now()))
         self._after_decision(decision, result)
         return result
 
@@ -177,7 +180,8 @@ class IncidentWorkflow:
             state.note(workflow.now(), "rejected", decision.by, f"rejected {decision.kind}: {exc}")
             self.incident.changed = True
             return
-        self._after_decision(decision, decision_rules.apply(state, decision, workflow.now()))
+        self._after_decision(decision, with_duties(self.incident.policy, decision,
+                                                   decision_rules.apply(state, decision, workflow.now())))
 
     def _apply_alerts(self, snapshot: AlertSnapshot) -> None:
         state = self.incident.state
@@ -194,4 +198,5 @@ class IncidentWorkflow:
             metrics.acknowledged(state.acknowledged_at - state.detected_at, state.severity.value)
         if decision.kind in ("add_note", "check_item"):
             return
-        self.effects.send("decision", result.text, key=f"decision:{len(state.timeline)}")
+        given_role = [decision.to] if decision.kind == "assign_role" else None  # mentioned, with their duties
+        self.effects.send("decision", duties_text(result), key=f"decision:{len(state.timeline)}", to=given_role)

@@ -50,11 +50,12 @@ class Effects:
     def carry_out(self, due: list[planner.Action]) -> None:
         """The plan's actions first, then whatever the start-up held back."""
         startup, self._held = self._held or [], None
-        told: list[str] = []
+        told: list[planner.Action] = []
         for action in due:
             self.incident.state.fired.append(action.key)
-            if action.kind == "stakeholder_notice":
-                told.append(self._note_stakeholder(action))
+            if action.kind in planner.NOTICES:
+                self._note_stakeholder(action)
+                told.append(action)
             else:
                 self._carry_out(action)
         if told:
@@ -146,21 +147,30 @@ class Effects:
             text = "📋 First-15-minutes checklist still open:\n" + "\n".join(f"- [ ] {t}" for t in open_items)
             self.send("checklist_nag", text, key=action.key, to=[owner] if owner else [])
 
-    def _note_stakeholder(self, action: planner.Action) -> str:
-        """A person the policy names for the severity (Sev0: the CTO and every team lead) is told — not paged."""
+    def _note_stakeholder(self, action: planner.Action) -> None:
+        """A person the policy names for the severity (Sev0: the CTO and every team lead), or for public incidents
+        (the customer-support lead), is told — not paged."""
         policy, state, now = self.incident.policy, self.incident.state, workflow.now()
         state.notifications.append(StakeholderNotice(to=action.person, why=action.reason, at=now))
         state.note(now, "stakeholder", "incidentflow",
                    f"notified {action.person} ({policy.person_name(action.person)}): {action.reason}")
-        return action.person
 
-    def _tell_stakeholders(self, people: list[str]) -> None:
-        """One message for everyone told at this moment (each mentioned); then the checklist item, once all are."""
+    def _tell_stakeholders(self, told: list[planner.Action]) -> None:
+        """One message per list for everyone told at this moment (each mentioned); then the checklist item, once
+        everyone the policy tells of this incident has been."""
         policy, state, now = self.incident.policy, self.incident.state, workflow.now()
-        text = (f"📣 {state.severity.value.upper()} incident: {state.title} ({state.service}). You are told at once "
-                f"as the policy's {state.severity.value} stakeholders; the on-call tiers are being paged.")
-        self.send("stakeholder", text, key="stakeholders:" + ",".join(people), to=people)
-        if all(f"notify:{person}" in state.fired for person in policy.severity(state.severity).stakeholders):
+        headline = f"📣 {state.severity.value.upper()} incident: {state.title} ({state.service})."
+        stakeholders = [a.person for a in told if a.kind == "stakeholder_notice"]
+        if stakeholders:
+            text = (f"{headline} You are told at once as the policy's {state.severity.value} stakeholders; the "
+                    "on-call tiers are being paged.")
+            self.send("stakeholder", text, key="stakeholders:" + ",".join(stakeholders), to=stakeholders)
+        contacts = [a.person for a in told if a.kind == "public_notice"]
+        if contacts:
+            text = (f"{headline} It is public: the status page shows it. You are told as the policy's contact for "
+                    "public incidents, so customer support can answer players; updates follow in this thread.")
+            self.send("stakeholder", text, key="public-contacts:" + ",".join(contacts), to=contacts)
+        if all(f"notify:{person}" in state.fired for person in planner.told_people(policy, state)):
             complete_checklist(state, "notified", now, "incidentflow")
 
     def _escalate(self, action: planner.Action) -> None:

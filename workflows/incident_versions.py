@@ -22,6 +22,7 @@ VIEWS_FROM_ONE_WAITING_TASK = "views-from-one-waiting-task"
 CONTINUE_AS_NEW_WHEN_LONG = "continue-as-new-when-long"
 ALERTS_RECOVER_AND_REFIRE = "alerts-recover-and-refire"
 STAKEHOLDERS_NOTIFIED = "stakeholders-notified"
+PUBLIC_CONTACTS_TOLD = "public-contacts-told"
 
 
 # ── deprecated: no stored history took the old path; removed once no history with the patched() marker replays
@@ -52,6 +53,13 @@ def notifies_stakeholders() -> bool:
     (False): every stored history — incidents declared before the severity's `stakeholders` were notified never
     plan the notices, so none is sent late after an upgrade. Goes when those incidents and histories are gone."""
     return workflow.patched(STAKEHOLDERS_NOTIFIED)
+
+
+def tells_public_contacts() -> bool:
+    """Asked once, when the incident is declared, right after `notifies_stakeholders`. Old path (False): every
+    stored history — incidents declared before customer support was told of public incidents never plan it.
+    Goes when those incidents and histories are gone."""
+    return workflow.patched(PUBLIC_CONTACTS_TOLD)
 
 
 def continues_as_new_when_long() -> bool:

@@ -43,7 +43,8 @@ class ViewPublisher:
     async def open_room(self) -> None:
         policy, state = self.incident.policy, self.incident.state
         request = comms.RoomRequest(view=comms.build_view(policy, state, workflow.now()),
-                                    invite=comms.responders(policy, state, workflow.now()))
+                                    invite=comms.responders(policy, state, workflow.now()),
+                                    invite_groups=policy.incident.communication.declaration_invite)
         state.room = await workflow.execute_activity_method(NotificationActivities.open_room, request, **DELIVERY)
         self.incident.changed = True
 

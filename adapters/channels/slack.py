@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from adapters.channels.errors import rate_limited, rejected, unavailable
 from adapters.channels.slack_blocks import approval_blocks, header_blocks, header_text, mrkdwn_escape
+from adapters.channels.slack_groups import members_of, missing_text
 from domain.comms.notifications import Notification, PageRequest
 from domain.comms.view import IncidentView, RoomRequest
 from domain.incident.status import RoomRef
@@ -73,6 +74,8 @@ class SlackChannel:
             if channel is None:
                 raise unavailable("Slack", "conversations.create", f"#{name} is taken but not visible to the bot")
         users = [p.slack_id for h in request.invite if (p := self.people().get(h)) and p.slack_id]
+        groups = await members_of(self._call, request.invite_groups)
+        users += [u for u in groups.users if u not in users]
         if users:
             await self._call("conversations_invite", channel=channel, users=users, benign=BENIGN)
         ts = await self._find_header(channel, view.incident_id) if existed or _retrying() else None
@@ -82,6 +85,8 @@ class SlackChannel:
                 metadata={"event_type": HEADER_EVENT, "event_payload": {"incident_id": view.incident_id}},
             )
             ts = posted["ts"]
+        if groups.missing:
+            await self._post_once(channel, ts, f"{view.incident_id}/groups-missing", missing_text(groups))
         room = RoomRef(channel=channel, ts=ts)
         self._rooms[view.incident_id] = room
         return room
@@ -92,11 +97,14 @@ class SlackChannel:
         await self._call("chat_update", channel=view.room.channel, ts=view.room.ts, text=header_text(view),
                          blocks=header_blocks(view))
         # Everyone paged is in the room, also when Slack was down at the moment of their (PagerDuty) page.
-        invited = self._invited.setdefault(view.room.channel, set())
-        users = [p.slack_id for h in view.paged_people if (p := self.people().get(h)) and p.slack_id
+        await self._invite_people(view.room.channel, view.paged_people)
+
+    async def _invite_people(self, channel: str, handles: list[str]) -> None:
+        invited = self._invited.setdefault(channel, set())
+        users = [p.slack_id for h in handles if (p := self.people().get(h)) and p.slack_id
                  and p.slack_id not in invited]
         if users:
-            await self._call("conversations_invite", channel=view.room.channel, users=users, benign=BENIGN)
+            await self._call("conversations_invite", channel=channel, users=users, benign=BENIGN)
             invited.update(users)
 
     # ── messages and pages ───────────────────────────────────────────────────────────────────────
@@ -111,6 +119,8 @@ class SlackChannel:
         if room is None:
             raise unavailable("Slack", "thread reply", f"the channel of incident {notification.incident_id} "
                                                        "is not open yet")
+        if notification.kind == "stakeholder":
+            await self._invite_people(room.channel, notification.to)  # the people told follow it in the room
         text = self._text(notification)
         blocks = approval_blocks(text, notification.incident_id, notification.approval) if notification.approval \
             else None

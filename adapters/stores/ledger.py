@@ -1,8 +1,8 @@
 """The incident ledger (docs/learning-loop.md): SQLAlchemy 2 over a SQLite file in the data dir or PostgreSQL
 (`adapters.stores.ledger_engine`). Temporal is the source of truth for running incidents; the ledger is what
 reports, metrics and postmortems read. Its parts: incident records (`ledger_incidents`), postmortems and
-action items (`ledger_followups`), on-call overrides (below), training completions (`ledger_training`); its
-tables: `ledger_schema`."""
+action items (`ledger_followups`), on-call overrides (below), training completions (`ledger_training`), periodic
+checks done (`ledger_periodic`); its tables: `ledger_schema`."""
 
 import threading
 from collections.abc import Sequence
@@ -14,6 +14,7 @@ from adapters.stores.ledger_engine import configured_url, insert_new, make_engin
 from adapters.stores.ledger_followups import ActionItemRecords, PostmortemRecords
 from adapters.stores.ledger_incidents import IncidentRecords
 from adapters.stores.ledger_migrations import migrate
+from adapters.stores.ledger_periodic import PeriodicRecords
 from adapters.stores.ledger_training import TrainingRecords
 
 
@@ -49,7 +50,8 @@ class OverrideRecords:
         return dict(row) if row is not None else None
 
 
-class Ledger(IncidentRecords, PostmortemRecords, ActionItemRecords, OverrideRecords, TrainingRecords):
+class Ledger(IncidentRecords, PostmortemRecords, ActionItemRecords, OverrideRecords, TrainingRecords,
+             PeriodicRecords):
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)

@@ -182,6 +182,19 @@ def _v9_action_item_verification(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+def _v10_periodic_checks(conn: Connection) -> None:
+    """Periodic checks done (issue 25, docs/learning-loop.md, "Periodic checks"): who, when, notes; one row per
+    check and period, which the unique constraint keeps (a second record is refused, not doubled)."""
+    ts = _ts(conn)
+    postgres = conn.dialect.name == "postgresql"
+    conn.exec_driver_sql(
+        f"""CREATE TABLE periodic_checks (
+            id {"BIGSERIAL" if postgres else "INTEGER"} PRIMARY KEY {"" if postgres else "AUTOINCREMENT"},
+            item VARCHAR(40) NOT NULL, period VARCHAR(10) NOT NULL, completed_at {ts} NOT NULL,
+            completed_by VARCHAR(200) NOT NULL, notes TEXT NOT NULL, recorded_by VARCHAR(200) NOT NULL,
+            recorded_at {ts} NOT NULL, CONSTRAINT uq_periodic_checks_item_period UNIQUE (item, period))""")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "incidents, events, timeline, pages, postmortems, action items", _v1_initial),
     Migration(2, "reminder bookkeeping and recurrence links", _v2_reminders_and_recurrence),
@@ -192,6 +205,7 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "browser sessions", _v7_browser_sessions),
     Migration(8, "training records", _v8_training_records),
     Migration(9, "action item verification", _v9_action_item_verification),
+    Migration(10, "periodic checks", _v10_periodic_checks),
 ]
 LATEST = MIGRATIONS[-1].version
 

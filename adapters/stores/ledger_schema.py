@@ -226,3 +226,17 @@ training_records = sa.Table(
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Index("ix_training_records_person_completed_at", "person", "completed_at"),
 )
+
+# v10: periodic checks done (docs/learning-loop.md, "Periodic checks"): one completion per check and period
+periodic_checks = sa.Table(
+    "periodic_checks", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("item", sa.String(40), nullable=False),
+    sa.Column("period", sa.String(10), nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=False),
+    sa.Column("completed_by", sa.String(200), nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(200), nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("item", "period", name="uq_periodic_checks_item_period"),
+)

@@ -69,6 +69,8 @@ class RoomRequest(BaseModel):
 
     view: IncidentView
     invite: list[str] = []
+    invite_groups: list[str] = Field(default=[], description="Slack user group handles whose members are invited "
+                                                             "too (the policy's communication.declaration_invite)")
 
 
 def build_view(policy: Policy, state: IncidentState, now: datetime) -> IncidentView:

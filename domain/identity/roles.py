@@ -43,6 +43,7 @@ NEEDED_ROLE: dict[str, Role] = {
     "audit": Role.COMMANDER,
     "compensation": Role.COMMANDER,
     "training": Role.COMMANDER,
+    "periodic": Role.COMMANDER,
     "tokens": Role.ADMIN,
     "overrides": Role.ADMIN,
     "policy_reload": Role.ADMIN,

@@ -154,3 +154,6 @@ class DecisionResult(BaseModel):
     accepted: bool
     phase: Phase
     text: str
+    role_name: str | None = Field(default=None, description="assign_role: the role's name in the policy")
+    duties: list[str] = Field(default=[], description="assign_role: the role's responsibilities from the policy, "
+                                                      "shown to the person given it")

@@ -12,7 +12,9 @@ from domain.incident.severity import Tier
 from domain.incident.state import IncidentState
 from domain.policy.model import Policy
 
-ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag", "stakeholder_notice"]
+ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag", "stakeholder_notice",
+                     "public_notice"]
+NOTICES = ("stakeholder_notice", "public_notice")  # told, not paged
 ACK_TIMEOUT_RULE = "ack-timeout"
 IMMEDIATELY = "0m (immediately)"  # a zero response time or escalation delay, in a reason
 
@@ -23,7 +25,7 @@ class Action(BaseModel):
     at: datetime
     tier: Tier | None = None
     person: str | None = Field(default=None, description="repage: page this person directly, not the tier's holder; "
-                                                         "stakeholder_notice: the person told")
+                                                         "stakeholder_notice, public_notice: the person told")
     rule: str | None = None
     reason: str
 
@@ -41,6 +43,7 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
     level = policy.severity(state.severity)
     actions = [Action(key="page:initial", kind="page", at=detected, tier=Tier.PRIMARY, reason="new incident")]
     actions += _stakeholder_notices(policy, state)
+    actions += _public_notices(policy, state)
     actions += _repages(policy, state)
     # while every alert is resolved the policy may hold escalations back; they resume when one fires again
     pause = policy.incident.alerts.pause_while_recovered if state.alerts_all_resolved() else "none"
@@ -110,6 +113,30 @@ def _stakeholder_notices(policy: Policy, state: IncidentState) -> list[Action]:
     ]
 
 
+def told_people(policy: Policy, state: IncidentState) -> list[str]:
+    """Everyone the policy tells of this incident as it is now: the severity's stakeholders, then (while it is
+    public) the public-incident contacts; each once."""
+    people = list(policy.severity(state.severity).stakeholders) if state.notifies_stakeholders else []
+    if state.tells_public_contacts and policy.severity(state.severity).status_page:
+        people += [p for p in policy.incident.communication.public_incident_contacts if p not in people]
+    return people
+
+
+def _public_notices(policy: Policy, state: IncidentState) -> list[Action]:
+    """A public incident (its severity uses the status page) tells the policy's public-incident contacts at once,
+    the customer-support lead above all (the Comms lead's duty, seed 000); someone already told as a stakeholder
+    is not told twice."""
+    if not (state.tells_public_contacts and policy.severity(state.severity).status_page):
+        return []
+    stakeholders = policy.severity(state.severity).stakeholders if state.notifies_stakeholders else []
+    return [
+        Action(key=f"notify:{person}", kind="public_notice", at=state.detected_at, person=person,
+               reason=f"{state.severity.value} is public (status page): the policy tells "
+                      f"{policy.person_name(person)} at once")
+        for person in policy.incident.communication.public_incident_contacts if person not in stakeholders
+    ]
+
+
 def _repages(policy: Policy, state: IncidentState) -> list[Action]:
     """An alert fired again after the incident mitigated itself: page the person who acknowledged (if they are
     one of the policy's people), else whoever holds the tier paged last — at most every `repage_at_most_every`."""
@@ -132,6 +159,6 @@ def plan(policy: Policy, state: IncidentState, now: datetime) -> Plan:
     pending = [a for a in candidate_actions(policy, state) if a.key not in state.fired]
     # pages before notices due at the same moment: the first page stays the first activity (docs/performance.md)
     due = sorted((a for a in pending if a.at <= now),
-                 key=lambda a: (a.at, a.kind == "stakeholder_notice", a.tier.level if a.tier else -1))
+                 key=lambda a: (a.at, a.kind in NOTICES, a.tier.level if a.tier else -1))
     future = [a.at for a in pending if a.at > now]
     return Plan(due=due, next_at=min(future, default=None))

@@ -179,6 +179,9 @@ class IncidentState(BaseModel):
     notifies_stakeholders: bool = Field(
         default=False, description="Declared since the stakeholders-notified patch: the severity's stakeholders "
                                    "are notified (workflows/incident_versions.py)")
+    tells_public_contacts: bool = Field(
+        default=False, description="Declared since the public-contacts-told patch: while the incident is public, the "
+                                   "policy's public_incident_contacts are told (workflows/incident_versions.py)")
     checklist: list[ChecklistEntry] = []
     timeline: list[TimelineEntry] = []
     alerts: dict[str, Alert] = {}

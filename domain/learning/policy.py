@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from domain.common.durations import Duration
 from domain.common.models import Strict
 from domain.incident.severity import Tier
+from domain.learning.periodic_policy import PeriodicChecks
 
 
 class PostmortemPolicy(Strict):
@@ -46,3 +47,4 @@ class LearningPolicy(Strict):
         timedelta(days=90), description="An incident matching one that started this recently is a recurrence"
     )
     procedure_compliance_target: float = Field(0.8, ge=0, le=1, description="Share of procedure steps done on time")
+    periodic_checks: PeriodicChecks

@@ -87,4 +87,23 @@ def render_markdown(report: Report, chart_file: str | None = None) -> str:
         out.append("| no incidents in this period | | | | | | | | | | |")
     out += ["", "## Trend: incidents per week", "", "| Week | Incidents |", "|---|---|"]
     out += [f"| {w.week} | {w.count} |" for w in report.weekly_counts]
+    out += _periodic(report, zone)
     return "\n".join(out) + "\n"
+
+
+_MARK = {"done": "✅ done", "due": "⏳ due", "missed": "❌ missed", "upcoming": "upcoming"}
+
+
+def _periodic(report: Report, zone: ZoneInfo) -> list[str]:
+    """Seed 000's 정기 점검 항목 whose period overlaps the review's: done (who, when, notes) or not."""
+    out = ["", "## Periodic checks", "", "| Check | Period | Status | By | When | Notes |", "|---|---|---|---|---|---|"]
+    for c in report.periodic_checks:
+        state = _MARK[c.status] + (" (late)" if c.late else "") + (" (drill)" if c.via == "drill" else "")
+        if c.status == "due":
+            state += f" by {(c.end - timedelta(days=1)).astimezone(zone):%Y-%m-%d}"
+        when = f"{c.at.astimezone(zone):%Y-%m-%d %H:%M}" if c.at else "–"
+        out.append(f"| {text(c.title)} ({code(c.item)}) | {text(c.period)} | {state} | {text(c.by or '–')} |"
+                   f" {when} | {text(c.notes or '–')} |")
+    if not report.periodic_checks:
+        out.append("| no periodic checks in the policy | | | | | |")
+    return out

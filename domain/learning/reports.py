@@ -15,6 +15,7 @@ from domain.incident.severity import Severity
 from domain.incident.state import IncidentState
 from domain.learning import metrics
 from domain.learning.compliance import compliance
+from domain.learning.periodic import CheckStatus
 from domain.policy.model import Policy
 
 PeriodKind = Literal["weekly", "monthly"]
@@ -115,11 +116,12 @@ class Report(BaseModel):
     compliance_steps: list[StepRate]
     compliance_mean: float | None
     weekly_counts: list[WeekCount]
+    periodic_checks: list[CheckStatus] = []  # each periodic check's periods overlapping this one
 
 
 def build_report(policy: Policy, period: Period, history: list[IncidentRecord], drills_in_period: int,
                  snapshots: dict[str, IncidentState], postmortems: list[PostmortemRecord],
-                 actions: list[ActionItem], now: datetime) -> Report:
+                 actions: list[ActionItem], now: datetime, periodic: list[CheckStatus] = ()) -> Report:
     """`history`: every real incident that started before the period's end (older ones feed MTBF and
     recurrence); the report covers those that started inside the period."""
     zone = policy.incident.timezone
@@ -177,7 +179,7 @@ def build_report(policy: Policy, period: Period, history: list[IncidentRecord], 
         actions_unverified=sum(1 for a in actions if a.status == "done" and not a.verified),
         compliance_steps=sorted(step_rates.values(), key=lambda s: _STEP_ORDER.index(s.step)),
         compliance_mean=sum(scores) / len(scores) if scores else None,
-        weekly_counts=_weekly_counts(history, period, zone),
+        weekly_counts=_weekly_counts(history, period, zone), periodic_checks=list(periodic),
     )
 
 

@@ -3,7 +3,7 @@
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 SLUG = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 
@@ -17,6 +17,9 @@ def _check_zone(name: str) -> str:
 
 
 ZoneName = Annotated[str, AfterValidator(_check_zone)]
+# A Slack user group's handle as people type it (`@game-sre-oncall`); kept without the @
+SlackGroupHandle = Annotated[str, BeforeValidator(lambda v: v.strip().removeprefix("@") if isinstance(v, str) else v),
+                             StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$")]
 
 
 def require_unique(values: list[str], what: str) -> None:

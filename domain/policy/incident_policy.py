@@ -9,10 +9,11 @@ from pydantic import Field, field_validator, model_validator
 from domain.alerts.policy import AlertHandling, AlertMapping
 from domain.common.durations import Duration
 from domain.common.models import Strict
+from domain.drills.policy import DrillScoring
 from domain.incident.phases import Phase
 from domain.incident.severity import Role, Severity
 from domain.learning.policy import LearningPolicy
-from domain.policy.fields import SLUG, ZoneName, require_unique
+from domain.policy.fields import SLUG, SlackGroupHandle, ZoneName, require_unique
 from domain.runbooks.policy import RunbookPolicy
 
 
@@ -49,6 +50,12 @@ class Templates(Strict):
 class Communication(Strict):
     internal_update_every: Duration = timedelta(minutes=15)
     templates: Templates
+    public_incident_contacts: list[str] = Field(
+        default=[], description="People (keys of the on-call policy's `people`) told at once when an incident is "
+                                "public (its severity uses the status page): customer support hears it from us")
+    declaration_invite: list[SlackGroupHandle] = Field(
+        default=[], description="Slack user groups whose members are invited into every new incident channel "
+                                "(seed 000: /invite @game-sre-oncall @game-ops-lead @game-dev-lead), without the @")
 
 
 class ChecklistItemSpec(Strict):
@@ -103,6 +110,9 @@ class IncidentPolicy(Strict):
     )
     learning: LearningPolicy = Field(
         default=LearningPolicy(), description="Postmortems, action items, review targets (see docs/learning-loop.md)"
+    )
+    drills: DrillScoring = Field(
+        default=DrillScoring(), description="How drills score an immediate response (docs/drills.md)"
     )
 
     @model_validator(mode="after")

@@ -19,6 +19,9 @@ class Policy(Strict):
             unknown = [s for s in level.stakeholders if s not in self.oncall.people]
             if unknown:
                 raise ValueError(f"{severity.value} stakeholders not listed under people: {', '.join(unknown)}")
+        unknown = [p for p in self.incident.communication.public_incident_contacts if p not in self.oncall.people]
+        if unknown:
+            raise ValueError(f"communication.public_incident_contacts not listed under people: {', '.join(unknown)}")
         return self
 
     def severity(self, severity: Severity) -> SeverityLevel:

@@ -63,6 +63,11 @@ class FakeSlack(FakeApi):
         self.views: list[dict] = []  # modals opened (views.open), with the trigger_id they answered
         self.outage: Fault | None = None  # while set, every call is answered with this fault (Slack is down)
         self.users: dict[str, dict] = {}  # Slack user id → profile (users.info), e.g. {"email": "…"}
+        # user group handle → member ids (usergroups.list): the groups the shipped policy invites at declaration
+        self.usergroups: dict[str, list[str]] = {
+            "game-sre-oncall": ["U01MINSU", "U02JIYOUNG", "U03HYUNWOO", "U04SEOYEON"],
+            "game-ops-lead": ["U07OPSLEAD"], "game-dev-lead": ["U08DEVLEAD"]}
+        self.refusals: dict[str, str] = {}  # method → the Slack error it answers (HTTP 200, ok: false)
         self.responses: list[dict] = []  # what was posted to a response_url, with its "key"
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
@@ -127,6 +132,8 @@ class FakeSlack(FakeApi):
         self.calls.append(call)
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return {"ok": False, "error": "invalid_auth"}
+        if method in self.refusals:
+            return {"ok": False, "error": self.refusals[method]}
         fault = next((f for f in self.faults.get(method, []) if f.when is None or f.when(args)), None)
         if fault:
             self.faults[method].remove(fault)
@@ -228,6 +235,13 @@ class FakeSlack(FakeApi):
     def _auth_test(self, args: dict) -> dict:
         return {"ok": True, "url": "https://game.slack.example/", "team": "Game", "user": "incidentflow",
                 "team_id": "T0GAME", "user_id": "U0BOT", "bot_id": "B0BOT"}
+
+    def _usergroups_list(self, args: dict) -> dict:
+        with_users = str(args.get("include_users", "")).lower() in ("1", "true")
+        groups = [{"id": f"S{index:04d}", "handle": handle, "name": handle,
+                   **({"users": list(members), "user_count": len(members)} if with_users else {})}
+                  for index, (handle, members) in enumerate(self.usergroups.items(), 1)]
+        return {"ok": True, "usergroups": groups}
 
     def _users_info(self, args: dict) -> dict:
         profile = self.users.get(args.get("user", ""))

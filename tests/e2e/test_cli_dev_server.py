@@ -44,6 +44,9 @@ def test_declare_ack_resolve_show_through_the_cli(stack_env):
         wait_until_sync(lambda: recorder.pages(), "the primary page", 20)
 
         assert "minsu acknowledged" in incident(stack_env, "ack", incident_id, "--by", "minsu").stdout
+        assigned = incident(stack_env, "assign", incident_id, "--role", "comms", "--to", "jiyoung", "--by", "minsu")
+        duties = "Communications Lead — duties:\n  - 인시던트 상태 페이지 업데이트\n  - 고객 지원팀과의 연락"
+        assert duties in assigned.stdout
         incident(stack_env, "assign", incident_id, "--role", "ic", "--to", "jiyoung", "--by", "minsu")
         incident(stack_env, "note", incident_id, "rolled back payment-gateway", "--by", "jiyoung")
         incident(stack_env, "mitigated", incident_id, "--by", "jiyoung")
@@ -55,7 +58,7 @@ def test_declare_ack_resolve_show_through_the_cli(stack_env):
             assert key in shown, key
         assert shown["id"] == incident_id and shown["severity"] == "sev1"
         assert shown["phase"] == "postmortem"  # resolved; Sev1 requires a postmortem before it closes
-        assert shown["roles"] == {"ic": "jiyoung", "ops": None, "comms": None, "liaison": None, "scribe": None}
+        assert shown["roles"] == {"ic": "jiyoung", "ops": None, "comms": "jiyoung", "liaison": None, "scribe": None}
         assert shown["acknowledged_by"] == "minsu"
         assert shown["pages"][0]["tier"] == "primary" and shown["pages"][0]["target"]
         assert datetime.fromisoformat(shown["resolved_at"]).utcoffset().total_seconds() == 0

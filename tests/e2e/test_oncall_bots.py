@@ -22,6 +22,7 @@ from domain.oncall.rotation import INSTANT, Override, holder, last_handover
 from service.schedules import (
     HANDOVER_SCHEDULE_ID,
     MONTHLY_REVIEW_SCHEDULE_ID,
+    PERIODIC_SCHEDULE_PREFIX,
     REPORT_SCHEDULE_ID,
     WEEKLY_REVIEW_SCHEDULE_ID,
 )
@@ -30,8 +31,12 @@ from testkit.polling import wait_until
 from testkit.processes import WorkerProcess
 from workflows.incident import IncidentWorkflow
 from workflows.oncall_report import OnCallReportWorkflow, ReportRequest
+from workflows.periodic import PeriodicCheckJob
 
 pytestmark = pytest.mark.slow
+PERIODIC = {"weekly-stats": PERIODIC_SCHEDULE_PREFIX + "weekly", "monthly-review": PERIODIC_SCHEDULE_PREFIX + "monthly",
+            "quarterly-training": PERIODIC_SCHEDULE_PREFIX + "quarterly",
+            "annual-plan": PERIODIC_SCHEDULE_PREFIX + "annual"}
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -74,7 +79,8 @@ async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_clie
 
         async def both_listed():
             ids = await schedule_ids(dev_client)
-            wanted = {HANDOVER_SCHEDULE_ID, REPORT_SCHEDULE_ID, WEEKLY_REVIEW_SCHEDULE_ID, MONTHLY_REVIEW_SCHEDULE_ID}
+            wanted = {HANDOVER_SCHEDULE_ID, REPORT_SCHEDULE_ID, WEEKLY_REVIEW_SCHEDULE_ID, MONTHLY_REVIEW_SCHEDULE_ID,
+                      *PERIODIC.values()}
             return ids if wanted <= set(ids) else None
 
         ids = await wait_until(both_listed, "every schedule listed", timeout=30)
@@ -92,6 +98,19 @@ async def test_handover_schedule_is_created_once_and_posts_the_handover(dev_clie
         firsts = [t.astimezone(SEOUL) for t in monthly.info.next_action_times]
         assert firsts and all((t.day, t.hour, t.minute) == (1, 9, 0) for t in firsts)
         assert ids.count(WEEKLY_REVIEW_SCHEDULE_ID) == 1 and ids.count(MONTHLY_REVIEW_SCHEDULE_ID) == 1
+        # the periodic checks (정기 점검): each period's first day at the handover time, one run per period
+        first_days = {"weekly-stats": lambda t: t.weekday() == 0, "monthly-review": lambda t: t.day == 1,
+                      "quarterly-training": lambda t: t.day == 1 and t.month in (1, 4, 7, 10),
+                      "annual-plan": lambda t: (t.month, t.day) == (1, 1)}
+        for item, schedule_id in PERIODIC.items():
+            assert ids.count(schedule_id) == 1, schedule_id
+            periodic = await dev_client.get_schedule_handle(schedule_id).describe()
+            assert periodic.schedule.policy.overlap.name == "ALLOW_ALL"
+            assert periodic.schedule.action.workflow == "PeriodicCheckWorkflow"
+            [job] = await dev_client.data_converter.decode(periodic.schedule.action.args, [PeriodicCheckJob])
+            assert (job.item, job.period) == (item, None)  # each run: the period it starts in
+            times = [t.astimezone(SEOUL) for t in periodic.info.next_action_times]
+            assert times and all(first_days[item](t) and (t.hour, t.minute) == (9, 0) for t in times), (item, times)
 
         # An open incident, and an override that makes someone else the incoming secondary
         now = datetime.now(UTC)
@@ -166,3 +185,7 @@ async def test_report_workflow_and_cli_count_the_week_s_pages(dev_client, stack_
                             capture_output=True, text=True, timeout=60)
     assert synced.returncode == 0, synced.stderr
     assert f"{HANDOVER_SCHEDULE_ID}: " in synced.stdout and "every monday 09:00 Asia/Seoul" in synced.stdout
+    lines = dict(line.split(": ", 1) for line in synced.stdout.splitlines())
+    for name, when in [("weekly", "every monday"), ("monthly", "1st of every month"),
+                       ("quarterly", "1st of January, April, July and October"), ("annual", "1st of January")]:
+        assert lines[PERIODIC_SCHEDULE_PREFIX + name].startswith(f"updated ({when} 09:00 Asia/Seoul, "), lines

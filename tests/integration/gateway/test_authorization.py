@@ -108,6 +108,8 @@ async def test_the_ic_commands_their_own_incident_only(alert_gateway):
         assigned = await http.post(f"/api/incidents/{theirs}/decisions",
                                    json={"kind": "assign_role", "role": "ic", "to": "hyunwoo", "by": "minsu"})
         assert assigned.status_code == 200, assigned.text
+        assert assigned.json()["role_name"] == "Incident Commander (IC)"  # shown to hyunwoo with the duties
+        assert assigned.json()["duties"][0] == "인시던트 상황 파악 및 우선순위 결정"
 
     raised = await _decide(alert_gateway, hyunwoo, theirs, kind="set_severity", severity="sev2", by="hyunwoo")
     assert raised.status_code == 200, raised.text

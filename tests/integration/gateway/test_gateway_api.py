@@ -66,8 +66,8 @@ async def test_declare_show_decide_and_list_over_rest(stack, dev_server, recorde
 
         ack = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "acknowledge", "by": "jiyoung"})
         assert ack.status_code == 200
-        assert ack.json() == {"accepted": True, "phase": "triaged",
-                              "text": "jiyoung acknowledged"}
+        assert ack.json() == {"accepted": True, "phase": "triaged", "text": "jiyoung acknowledged",
+                              "role_name": None, "duties": []}
         again = await http.post(f"/api/incidents/{incident}/decisions", json={"kind": "acknowledge", "by": "minsu"})
         assert again.status_code == 409
         assert again.json() == {"detail": "rejected: already acknowledged by jiyoung"}

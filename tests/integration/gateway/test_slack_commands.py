@@ -42,7 +42,7 @@ async def test_declare_then_run_the_incident_with_slash_commands_in_its_channel(
     for answer in (ack, ic, sev, mitigated, resolved):
         assert answer["response_type"] == "in_channel", answer
     assert ack["text"] == "minsu acknowledged (phase: triaged)"
-    assert ic["text"].startswith("jiyoung is now ic")
+    assert ic["text"].startswith("jiyoung is now ic — Incident Commander (IC). Your duties:\n• 인시던트 상황 파악")
     assert "sev0" in sev["text"].lower()
     assert mitigated["text"].endswith("(phase: mitigated)")
     assert resolved["text"].endswith("(phase: resolved)") or resolved["text"].endswith("(phase: postmortem)")

@@ -10,16 +10,10 @@ import pytest
 from adapters.channels.slack import channel_name
 from domain.incident.severity import Severity, Tier
 from domain.oncall.rotation import holder
-from testkit.comms import comms_settings, comms_worker, snapshot
+from testkit.comms import comms_settings, comms_worker, header_of, snapshot
 from testkit.fakes.slack_api import FakeSlack, Fault, is_header, is_thread_reply
 from testkit.helpers import start_incident
 from testkit.polling import wait_until
-
-
-def header_of(slack: FakeSlack, incident_id: str):
-    channel = slack.channel_named(channel_name("inc", incident_id))
-    headers = slack.headers(channel) if channel else []
-    return (channel, headers[0]) if headers else None
 
 
 async def test_declare_creates_channel_invites_on_call_and_posts_header_with_buttons(

@@ -97,6 +97,8 @@ async def test_whole_incident_from_slack_buttons_pages_once_and_status_page_foll
     for expected in ("paged primary", "minsu acknowledged", "jiyoung is now ic", "update (identified)",
                      "marked the incident mitigated", "resolved the incident"):
         assert any(expected in t for t in thread), f"{expected!r} missing from the thread: {thread}"
+    given_ic = next(t for t in thread if "jiyoung is now ic" in t)  # jiyoung mentioned, with the IC's duties
+    assert given_ic.startswith("✅ <@U02JIYOUNG> jiyoung is now ic") and "• 대응팀 구성 및 역할 분담" in given_ic
     # PagerDuty: one alert per tier paged, acknowledged and resolved once each, despite two failed answers
     paged_tiers = {p.tier.value for p in state.pages}
     assert set(pagerduty.alerts()) == {f"{incident_id}/{t}" for t in paged_tiers}

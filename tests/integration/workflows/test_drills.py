@@ -1,11 +1,12 @@
 """Drills: the shipped scenarios pass under the shipped policy, through the real IncidentWorkflow, paging
-nobody real; bad scenarios fail with exit 1 / 2 and say why; a live drill matches the instant run."""
+nobody real; bad scenarios fail with exit 1 / 2 and say why; a live drill matches the instant run; a live drill
+people work by hand names them with their roles and is archived as their drill training."""
 
 import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,13 @@ from cli.drill_runner import load_all, load_scenario, new_incident_id
 from domain.drills.compression import compress_policy
 from domain.drills.playback import DrillRequest
 from domain.drills.scenario import Scenario, describe_scenario_errors
-from service.drills import play, run_live
+from domain.incident import decisions as d
+from domain.incident.severity import Role
+from domain.oncall.readiness import ReadinessFacts, evaluate
+from domain.oncall.training import drills_this_quarter
+from service import training
+from service.decisions import decide
+from service.drills import archive, play, run_live, start_drill
 from testkit.environment import PROJECT
 from testkit.helpers import running_worker
 
@@ -128,3 +135,61 @@ async def test_live_drill_on_dev_server_pages_like_the_instant_run(dev_client, t
         assert abs(a.at_seconds - b.at_seconds) <= 2 * speed
     assert live.mode == "live" and live.passed, [e for e in live.expectations if not e.passed]
     assert recorder.read() == []
+
+
+async def test_a_live_drill_people_work_is_archived_as_their_training(time_env, task_queue, recorder, ledger, policy):
+    """Autoplay off: the Sev0 scenario's alert and clock run, and the people decide through the service layer."""
+    item = load_scenario(DRILLS / "game-server-down-sev0.yaml")
+    request = DrillRequest(scenario=item.scenario, incident_id=new_incident_id("people"),
+                           policy_dir=item.policy_dir, live=True, autoplay_decisions=False)
+    people = [(40, d.Acknowledge(by="minsu")), (60, d.AssignRole(role=Role.IC, to="minsu", by="minsu")),
+              (120, d.AssignRole(role=Role.OPS, to="jiyoung", by="minsu")),
+              (150, d.AssignRole(role=Role.COMMS, to="sre-lead", by="minsu")),
+              (200, d.CheckItem(item="rollback-checked", by="jiyoung")),
+              (240, d.PostUpdate(status="identified", message="rolling back the fleet config", by="sre-lead")),
+              (300, d.AddNote(text="shadowing the IC", by="intern-lee")),
+              (360, d.StartMitigation(by="jiyoung"))]
+    async with running_worker(time_env.client, task_queue, recorder):
+        handle = await start_drill(time_env.client, task_queue, request)
+        elapsed = 0
+        for second, decision in people:
+            await time_env.sleep(timedelta(seconds=second - elapsed))
+            elapsed = second
+            await decide(time_env.client, request.incident_id, decision)
+        card = await handle.result()
+    assert card.mode == "live" and recorder.read() == []
+    # Sev0 is "즉시": scored against drills.immediate_ack_within (1m); 40 s is within it
+    assert (card.targets.ack_seconds, card.targets.ack_scored_against_seconds, card.targets.ack_met) == (0, 60, True)
+    by_person = {p.person: p for p in card.participants}
+    assert list(by_person) == ["minsu", "jiyoung", "sre-lead", "intern-lee"]
+    assert (by_person["minsu"].roles, by_person["minsu"].decisions) == ([Role.IC], 4)
+    assert by_person["minsu"].acknowledged_at_seconds == pytest.approx(40, abs=2)
+    assert by_person["minsu"].evaluation.startswith(
+        "acknowledged in 40s against the immediate (scored within 1m) target (within); ic from T+0:01:00")
+    assert (by_person["jiyoung"].roles, by_person["jiyoung"].checklist_done) == ([Role.OPS], ["rollback-checked"])
+    assert by_person["sre-lead"].evaluation.startswith(
+        "paged as tertiary at T+0:00:00 (acknowledged by minsu); comms from T+0:02:30; 1 decision, first at T+0:04:00")
+
+    kept = archive(lambda: ledger, policy, card)
+    assert kept.not_recorded == [("intern-lee", "not listed under people in the on-call policy")]
+    records = {r.person: r for r in training.records(ledger)}
+    assert {p: (r.kind, r.role, r.recorded_by) for p, r in records.items()} == {
+        "minsu": ("drill", "ic", "drill"), "jiyoung": ("drill", "ops", "drill"),
+        "sre-lead": ("drill", "comms", "drill")}
+    assert records["minsu"].evaluation == by_person["minsu"].evaluation
+    assert records["jiyoung"].scorecard["incident_id"] == request.incident_id
+    now = datetime.now(UTC)
+    report = evaluate(ReadinessFacts(at=now, quarter="this quarter", drills=drills_this_quarter(
+        training.records(ledger), now, policy.oncall.rotation.timezone)))
+    drill = next(i for i in report.items if i.id == "drill")
+    assert drill.passed and drill.why.endswith("participants: jiyoung (ops), minsu (ic), sre-lead (comms)")
+
+
+async def test_an_instant_drill_has_no_participants_to_record(time_env, task_queue, recorder, ledger, policy):
+    item = load_scenario(DRILLS / "game-server-down-sev0.yaml")
+    async with running_worker(time_env.client, task_queue, recorder):
+        card = await play(time_env.client, task_queue, DrillRequest(
+            scenario=item.scenario, incident_id=new_incident_id("inst"), policy_dir=item.policy_dir))
+    assert card.participants == []  # the scenario's names are the script
+    assert card.targets.ack_met is True  # acknowledged at 45 s, within the immediate 1m
+    assert archive(lambda: ledger, policy, card).recorded == [] and training.records(ledger) == []

@@ -20,6 +20,7 @@ from workflows import incident_versions as versions
 from workflows.incident import IncidentWorkflow
 
 STAKEHOLDERS = ["cto", "sre-lead", "ops-lead", "dev-lead"]  # policies/incident-management-policy.yaml, sev0
+SUPPORT = "customer-support-lead"  # communication.public_incident_contacts: Sev0 and Sev1 are public
 
 
 def told(state) -> list[tuple[str, int]]:
@@ -39,28 +40,31 @@ async def test_sev0_tells_the_cto_and_every_team_lead_at_once_and_pages_the_exec
         early = await handle.query(IncidentWorkflow.snapshot)
         await time_env.sleep(timedelta(minutes=65))
         state = await handle.query(IncidentWorkflow.snapshot)
-    assert told(early) == [(person, 0) for person in STAKEHOLDERS]
+    assert told(early) == [(person, 0) for person in [*STAKEHOLDERS, SUPPORT]]
     assert "executive" not in [p.tier.value for p in early.pages]  # told is not paged
     assert ("executive", 3600) in offsets(state.pages, state.detected_at)
     assert told(state) == told(early)  # once each, never again
-    assert stakeholder_messages(recorder) == [tuple(STAKEHOLDERS)]  # one message, everyone mentioned
+    assert stakeholder_messages(recorder) == [tuple(STAKEHOLDERS), (SUPPORT,)]  # one message a list, all mentioned
     assert any(t.kind == "stakeholder" and t.text.startswith("notified cto (CTO (@cto)): sev0")
                for t in state.timeline)
     shown = _state_fields(state)["notifications"]  # what `incident show --json` prints
-    assert [(n["to"], n["at"] == shown[0]["at"]) for n in shown] == [(p, True) for p in STAKEHOLDERS]
+    assert [(n["to"], n["at"] == shown[0]["at"]) for n in shown] == [(p, True) for p in [*STAKEHOLDERS, SUPPORT]]
     assert shown[0]["why"] == "sev0: the policy tells CTO (@cto) at once"
+    assert shown[-1]["why"] == "sev0 is public (status page): the policy tells Customer Support Lead " \
+                               "(@customer-support-lead) at once"
+    assert next(c for c in state.checklist if c.item == "stakeholders-notified").done
 
 
 async def test_raising_an_incident_to_sev0_tells_the_stakeholders_then(time_env, recorder, task_queue):
     async with running_worker(time_env.client, task_queue, recorder):
         handle = await start_incident(time_env.client, task_queue, Severity.SEV1)
         await time_env.sleep(timedelta(minutes=20))
-        assert (await handle.query(IncidentWorkflow.snapshot)).notifications == []
+        assert [n.to for n in (await handle.query(IncidentWorkflow.snapshot)).notifications] == [SUPPORT]
         await handle.execute_update(IncidentWorkflow.decide, d.SetSeverity(by="minsu", severity=Severity.SEV0))
         await time_env.sleep(timedelta(minutes=1))
         state = await handle.query(IncidentWorkflow.snapshot)
-    assert [to for to, _ in told(state)] == STAKEHOLDERS
-    assert all(20 * 60 <= at <= 21 * 60 for _, at in told(state))
+    assert [to for to, _ in told(state)] == [SUPPORT, *STAKEHOLDERS]  # support once, at the start
+    assert all(20 * 60 <= at <= 21 * 60 for _, at in told(state)[1:])
 
 
 async def test_lower_severities_tell_nobody(time_env, recorder, task_queue):
@@ -77,19 +81,20 @@ async def test_a_sev0_drill_reports_the_notices_beside_the_pages(time_env, recor
         card = await play(time_env.client, task_queue, DrillRequest(
             scenario=item.scenario, incident_id=new_incident_id("sev0"), policy_dir=item.policy_dir))
     report = card.model_dump(mode="json")  # what `incident drill run --json` prints
-    assert [(n["to"], round(n["at_seconds"])) for n in report["notifications"]] == [(p, 0) for p in STAKEHOLDERS]
+    assert [(n["to"], round(n["at_seconds"])) for n in report["notifications"]] == [
+        (p, 0) for p in [*STAKEHOLDERS, SUPPORT]]
     assert report["notifications"][0]["why"].startswith("sev0: the policy tells")
     assert card.passed and recorder.read() == []  # a drill's notices reach nobody
 
 
-async def test_every_stored_history_was_declared_before_the_stakeholder_patch(monkeypatch):
+async def test_every_stored_history_was_declared_before_the_stakeholder_and_public_contact_patches(monkeypatch):
     answers: list[tuple[str, bool]] = []
     original = workflow.patched
 
     def patched(patch: str) -> bool:
         answer = original(patch)
-        if patch == versions.STAKEHOLDERS_NOTIFIED:
-            answers.append((current["file"], answer))
+        if patch in (versions.STAKEHOLDERS_NOTIFIED, versions.PUBLIC_CONTACTS_TOLD):
+            answers.append((current["file"], patch, answer))
         return answer
 
     current = {"file": ""}
@@ -98,4 +103,5 @@ async def test_every_stored_history_was_declared_before_the_stakeholder_patch(mo
         current["file"] = file.name
         result = await build_replayer().replay_workflow(load_history(file), raise_on_replay_failure=False)
         assert result.replay_failure is None, f"{file.name}: {result.replay_failure}"
-    assert answers and [a for a in answers if a[1]] == []
+    assert {patch for _, patch, _ in answers} == {versions.STAKEHOLDERS_NOTIFIED, versions.PUBLIC_CONTACTS_TOLD}
+    assert [a for a in answers if a[2]] == []
