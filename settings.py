@@ -21,7 +21,8 @@ class Settings(BaseSettings):
         None, description="Incident ledger; default a SQLite file in data_dir. postgresql+psycopg://… for production"
     )
     policy_dir: Path = PROJECT_DIR / "policies"
-    notify: str = Field("console", description="Comma-separated channels: console, record")
+    notify: str = Field("console", description="Comma-separated channels: console, record, voice; the others "
+                                               "are added when configured (docs/communications.md)")
     record_file: Path | None = Field(None, description="JSONL file for the recording channel (tests, benchmarks)")
     api_token: SecretStr | None = Field(
         None, description="Shared bearer token(s) for /webhooks and /api, comma-separated: an admin token named "
@@ -83,6 +84,31 @@ class Settings(BaseSettings):
     statuspage_api_url: str = "https://api.statuspage.io/v1/"
     statuspage_page_id: str | None = None
     statuspage_api_key: SecretStr | None = None
+    # Direct channels (docs/communications.md, "Email", "SMS and voice", "Push and chat", "Signed webhook")
+    public_url: str | None = Field(
+        None, description="The gateway's public URL (https://incidents.example): Twilio's signatures are checked "
+                          "against <it>/webhooks/twilio/…, and calls report their status there")
+    smtp_host: str | None = Field(None, description="SMTP server; with INCIDENTFLOW_SMTP_FROM, enables the email "
+                                                    "channel")
+    smtp_port: int = Field(587, gt=0, lt=65536, description="SMTP port (587 submission with STARTTLS)")
+    smtp_username: str | None = Field(None, description="SMTP login; unset: no authentication")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_from: str | None = Field(None, description="Sender of page emails, e.g. incidentflow@example.com")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS (off: plain, for a "
+                                                  "relay on localhost)")
+    twilio_account_sid: str | None = Field(None, description="Twilio account SID (AC…); with the auth token and "
+                                                             "the from number, enables the sms channel")
+    twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token: calls the API and checks "
+                                                                  "X-Twilio-Signature on /webhooks/twilio/*")
+    twilio_from_number: str | None = Field(None, description="The Twilio number pages come from (E.164, +1…)")
+    twilio_api_url: str = Field("https://api.twilio.com", description="Twilio REST API base URL (tests: a local "
+                                                                      "fake)")
+    apprise_urls: SecretStr | None = Field(
+        None, description="Apprise URLs (ntfy://, msteams://, tgram://, mmost://, discord://, json:// …), space "
+                          "or comma separated; enables the apprise channel. Secret: the URLs hold tokens")
+    webhook_url: str | None = Field(None, description="Signed outbound webhook (Standard Webhooks); with the "
+                                                      "secret, enables the webhook channel")
+    webhook_secret: SecretStr | None = Field(None, description="The webhook's signing secret, whsec_<base64>")
     # Observability (docs/deploy.md)
     metrics_port: int = Field(9464, description="Worker /metrics port (Temporal SDK + app metrics); 0 turns it off")
     metrics_host: str = Field("127.0.0.1", description="Interface of the worker /metrics server; 0.0.0.0 in containers")
@@ -109,12 +135,18 @@ class Settings(BaseSettings):
         return parse_intake_keys(keys.get_secret_value()) if keys is not None else {}
 
     @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
+
+    @property
     def channels(self) -> list[str]:
         names = [c.strip() for c in self.notify.split(",") if c.strip()]
         configured = {
             "slack": self.slack_bot_token is not None, "pagerduty": self.pagerduty_routing_key is not None,
             "status": self.status_page, "statuspage": bool(self.statuspage_page_id and self.statuspage_api_key),
-        }
+            "email": bool(self.smtp_host and self.smtp_from), "sms": self.twilio_configured,
+            "apprise": self.apprise_urls is not None, "webhook": bool(self.webhook_url and self.webhook_secret),
+        }  # voice is never added by itself: a phone call for every page is asked for by naming it
         names += [name for name, on in configured.items() if on and name not in names]
         if "slack" in names and "console" in names and self.notify == "console":
             names.remove("console")  # the console is the default only while no Slack token is configured

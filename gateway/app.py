@@ -25,6 +25,7 @@ from gateway import (
     status_page,
     tokens_api,
     training_api,
+    twilio_webhooks,
     webhooks,
 )
 from gateway.auth_failures import AuthFailures
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(readiness_api.router)
     app.include_router(oncall_api.router)
     app.include_router(slack.router)
+    app.include_router(twilio_webhooks.router)  # signed by Twilio, not a token: the Guard lets it through
     app.include_router(status_page.router)
     console.install(app)  # the incident console at / (docs/console.md)
     api_docs.install(app)

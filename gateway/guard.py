@@ -31,6 +31,7 @@ from gateway.sessions import session_id_of, session_refusal
 SIGNATURE_WINDOW_SECONDS = 300  # like Slack's: an older signed timestamp is refused, and so is a signature seen twice
 TOKEN_PREFIXES = ("/webhooks/", "/api/")
 SLACK_PREFIX = "/slack/"
+TWILIO_PREFIX = "/webhooks/twilio/"  # signed by Twilio (gateway/twilio_webhooks.py), not a bearer token
 GUARDED_PREFIXES = (*TOKEN_PREFIXES, SLACK_PREFIX, "/v2/")
 
 
@@ -79,7 +80,7 @@ class Guard:
 
     async def _throttled(self, scope: Scope, receive: Receive, send: Send, status_seen: list[int]) -> None:
         """An address that failed to authenticate too often is answered 429 before anything else is looked at;
-        every 401 (bearer token, routing key, signature) counts as a failure."""
+        every 401 (bearer token, routing key, signature) counts as a failure, and so does Twilio's 403."""
         address = (scope.get("client") or ("unknown",))[0]
         retry_after = self.auth_failures.retry_after(address)
         if retry_after is not None:
@@ -90,7 +91,8 @@ class Guard:
         try:
             await self._guarded(scope, receive, send)
         finally:
-            if status_seen and status_seen[0] == 401:
+            if status_seen and (status_seen[0] == 401 or
+                                (status_seen[0] == 403 and scope["path"].startswith(TWILIO_PREFIX))):
                 self.auth_failures.failed(address)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,6 +103,11 @@ class Guard:
             refused = await session_refusal(scope, headers, self.credentials, self.metrics)  # a browser: cookie + CSRF
             if refused is not None:
                 await refused(scope, receive, send)
+                return
+        elif path.startswith(TWILIO_PREFIX):
+            if not headers.get("x-twilio-signature"):
+                await rejection(self.metrics, 403, "bad_signature", "missing X-Twilio-Signature header")(
+                    scope, receive, send)
                 return
         elif path.startswith(TOKEN_PREFIXES) or path in PAGERDUTY_PATHS:
             token_problem = await self._authenticate(scope, headers.get("authorization", b""))

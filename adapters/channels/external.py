@@ -1,16 +1,17 @@
-"""Building the third-party channels (Slack, PagerDuty, status pages) from the settings."""
+"""Building the third-party channels (Slack, PagerDuty, status pages, the direct channels) from the settings."""
 
 from functools import cache
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.channels.direct import DIRECT, direct_channels
 from adapters.channels.pagerduty import PagerDutyChannel
 from adapters.channels.slack import SlackChannel
 from adapters.channels.statuspage import StatusPageChannel, StatuspageIoChannel
 from adapters.stores.delivery_log import DeliveryLog
 from adapters.stores.status_store import StatusStore
 
-EXTERNAL = ("pagerduty", "slack", "status", "statuspage")
+EXTERNAL = ("pagerduty", "slack", "status", "statuspage", *DIRECT)
 
 
 def status_store(settings) -> StatusStore:
@@ -25,6 +26,7 @@ def external_channels(names: list[str], settings) -> dict[str, object]:
         pager = built["pagerduty"] = PagerDutyChannel(
             settings.pagerduty_events_url, settings.pagerduty_routing_key, DeliveryLog(settings.data_dir / "pager.db")
         )
+    built.update(direct_channels(names, settings))  # pagers too: email, SMS, voice, then push and webhooks
     if "slack" in names:
         if settings.slack_bot_token is None:
             raise ValueError("channel slack needs INCIDENTFLOW_SLACK_BOT_TOKEN")

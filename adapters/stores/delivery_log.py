@@ -1,6 +1,8 @@
 """What went out to a pager, kept in SQLite in the data directory, so a retried or restarted activity
 never triggers the same PagerDuty alert twice (PagerDuty's dedup_key is the second line of defence).
-Holds no secrets: only where the routing key came from (an environment variable's name)."""
+Holds no secrets: only where the routing key came from (an environment variable's name). The direct channels
+(email, SMS, voice, Apprise, webhook) keep theirs in `direct.db` the same way, `source` being the address a
+page went to: the gateway finds there which incident an SMS reply or a key press acknowledges."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from adapters.stores.sqlite_file import IsoDateTime, sqlite_file_engine
 
+DIRECT_FILE = "direct.db"
 metadata = sa.MetaData()
 deliveries = sa.Table(
     "deliveries", metadata,
@@ -49,3 +52,14 @@ class DeliveryLog:
             rows = conn.execute(sa.select(deliveries.c.dedup_key, deliveries.c.source).where(
                 deliveries.c.incident_id == incident_id, deliveries.c.action == "trigger"))
             return [(key, source) for key, source in rows]
+
+    def last_incident_to(self, source: str, actions: tuple[str, ...]) -> str | None:
+        """The incident most recently sent to `source` (a phone number) by one of `actions` ("sms", "voice")."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(deliveries.c.incident_id).where(
+                deliveries.c.source == source, deliveries.c.action.in_(actions)
+            ).order_by(deliveries.c.at.desc()).limit(1)).scalar()
+
+
+def direct_log(data_dir: Path) -> DeliveryLog:
+    return DeliveryLog(Path(data_dir) / DIRECT_FILE)

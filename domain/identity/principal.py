@@ -19,6 +19,8 @@ class Source(StrEnum):
     CLI = "cli"
     SLACK = "slack"
     CONSOLE = "console"
+    SMS = "sms"  # a reply to an SMS page (gateway/twilio_webhooks.py)
+    VOICE = "voice"  # a key pressed during a voice page
 
 
 class Principal(Strict):

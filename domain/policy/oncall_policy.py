@@ -13,6 +13,8 @@ from domain.identity.roles import Role
 from domain.incident.severity import Severity, Tier
 from domain.policy.fields import SLUG, ZoneName, require_unique
 
+E164 = r"^\+[1-9][0-9]{6,14}$"  # what Twilio accepts as a `To`: + country code, number, no spaces
+
 
 class Person(Strict):
     name: str
@@ -20,7 +22,8 @@ class Person(Strict):
     email: str | None = None
     oidc_sub: str | None = Field(default=None, description="The `sub` of this person's OpenID Connect account, when "
                                                           "the provider's `email` claim is not theirs to log in with")
-    phone: str | None = None
+    phone: str | None = Field(default=None, pattern=E164, description="Mobile number in E.164 form (+821012345678)"
+                                                                    ": SMS and voice pages, replies that acknowledge")
     pagerduty_routing_key_env: str | None = Field(
         default=None, description="Name of the environment variable holding this person's PagerDuty routing key"
     )

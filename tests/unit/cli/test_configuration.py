@@ -68,3 +68,21 @@ def test_a_bad_value_names_its_variable(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: invalid configuration: INCIDENTFLOW_METRICS_PORT: ")
     assert "'ninety'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_show_masks_the_direct_channels_secrets(tmp_path):
+    secrets = {"INCIDENTFLOW_SMTP_PASSWORD": "smtp-hunter2", "INCIDENTFLOW_TWILIO_AUTH_TOKEN": "twilio-tok-123",
+               "INCIDENTFLOW_APPRISE_URLS": "tgram://bottoken123/chat mmost://host/hooktoken456",
+               "INCIDENTFLOW_WEBHOOK_SECRET": "whsec_c2VjcmV0c2VjcmV0"}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("INCIDENTFLOW_", "OTEL_"))},
+           "PYTHONPATH": str(ROOT), **secrets, "INCIDENTFLOW_SMTP_HOST": "smtp.example",
+           "INCIDENTFLOW_WEBHOOK_URL": "https://hooks:pa55@receiver.example/incidents"}
+    result = config(env, "show", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for secret in [*secrets.values(), "bottoken123", "hooktoken456", "pa55"]:
+        assert secret not in result.stdout, secret
+    lines = {line.split("=", 1)[0]: line for line in result.stdout.splitlines()}
+    for name in secrets:
+        assert lines[name].split() == [f"{name}=********", "#", "environment"]
+    assert lines["INCIDENTFLOW_SMTP_HOST"].startswith("INCIDENTFLOW_SMTP_HOST=smtp.example ")
+    assert "https://hooks:********@receiver.example/incidents" in lines["INCIDENTFLOW_WEBHOOK_URL"]
