@@ -15,11 +15,14 @@ from domain.comms.notifications import DeliveryReport, Notification, PageOutcome
 from domain.comms.view import IncidentView, RoomRequest
 from domain.incident.status import RoomRef
 from domain.oncall.rotation import Override, holder
+from domain.policy.notification_rules import lacks_contact
+from domain.policy.oncall_policy import Person
 from observability import metrics
 
 log = logging.getLogger(__name__)
 
 VIEW_NOT_EVERYWHERE = "ViewNotEverywhere"  # some channel refused a view; the workflow retries (publish_view)
+OBSERVERS = ("console", "record")  # the worker log and the recorder see every page, whatever a rule names
 
 
 class DrillTranscript:
@@ -52,6 +55,12 @@ class NotificationActivities:
         if target is None:
             return PageOutcome(target=None, at=request.at)
         person = request.oncall.people.get(target)
+        via = request.via
+        if via is None and request.rule_step is not None:
+            chain = request.oncall.notification_chain(target)
+            via = chain[request.rule_step].channels if request.rule_step < len(chain) else None
+        if via is not None and not request.drill:
+            return await self._page_via(request.model_copy(update={"via": via}), target, person)
         channels = self._channels_for(request.drill)
 
         async def page(channel: Channel) -> None:
@@ -60,6 +69,29 @@ class NotificationActivities:
 
         refused = await _each(channels, page)
         delivered = [c.name for c in channels if not any(r.startswith(f"{c.name}: ") for r in refused)]
+        return PageOutcome(target=target, at=request.at, channels=delivered, refused=refused)
+
+    async def _page_via(self, request: PageRequest, target: str, person: Person | None) -> PageOutcome:
+        """A step of the person's notification rules: only the channels it names. One that is not configured, or
+        cannot reach the person, is reported with the refusals, so the workflow falls over to the next step."""
+        configured = {channel.name: channel for channel in self.channels}
+        chosen, refused = [], []
+        for name in request.via:
+            channel = configured.get(name)
+            why = "not configured" if channel is None else _cannot_reach(channel, person)
+            if why:
+                refused.append(f"{name}: {why}")
+            else:
+                chosen.append(channel)
+
+        async def page(channel: Channel) -> None:
+            await channel.page(request, target, person)
+            metrics.page_sent(request.key, request.tier.value, channel.name)
+
+        refused += await _each([*chosen, *(c for c in self.channels if c.name in OBSERVERS)], page)
+        delivered = [c.name for c in chosen if not any(r.startswith(f"{c.name}: ") for r in refused)]
+        order = {name: index for index, name in enumerate(request.via)}
+        refused.sort(key=lambda reason: order.get(reason.split(":", 1)[0], len(order)))
         return PageOutcome(target=target, at=request.at, channels=delivered, refused=refused)
 
     @activity.defn
@@ -107,6 +139,14 @@ class NotificationActivities:
 
     def _viewers(self) -> list[Channel]:
         return [c for c in self.channels if hasattr(c, "update")]
+
+
+def _cannot_reach(channel: Channel, person: Person | None) -> str | None:
+    """Why a channel would page `person` with nothing (no phone for SMS, no routing key for PagerDuty …)."""
+    why = lacks_contact(channel.name, person)
+    if why is None and channel.name == "pagerduty" and not channel.has_pager(person):
+        why = "no PagerDuty routing key for them"
+    return why
 
 
 async def _each(channels: list[Channel], deliver) -> list[str]:

@@ -86,6 +86,15 @@ def slack():
 
 
 @pytest.fixture
+def twilio():
+    """A fake Twilio REST API on loopback (testkit/fakes/twilio_api.py)."""
+    from testkit.fakes.twilio_api import FakeTwilio
+
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
 def pagerduty():
     """A fake PagerDuty Events v2 endpoint on loopback that knows the tests' routing key."""
     from testkit.comms import PD_KEY

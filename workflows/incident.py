@@ -114,6 +114,7 @@ class IncidentWorkflow:
             incident.state = new_incident(policy, start, workflow.now())
             incident.state.notifies_stakeholders = versions.notifies_stakeholders()
             incident.state.tells_public_contacts = versions.tells_public_contacts()
+            incident.state.follows_notification_rules = versions.follows_notification_rules()
             self.records.publish_search_attributes()
             self.effects.send("declared", messages.declaration(policy, incident.state), key="declared")
             if not incident.state.drill:

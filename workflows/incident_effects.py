@@ -8,12 +8,13 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationActivities
     from domain.comms import messages
     from domain.comms.notifications import Notification, NotificationKind, PageRequest, StepApproval
-    from domain.incident import planner
+    from domain.incident import planner, rule_steps
     from domain.incident.decision_rules import complete_checklist
     from domain.incident.severity import Tier
     from domain.incident.state import Escalation, Page, StakeholderNotice
@@ -34,6 +35,7 @@ class Effects:
         self._held: list | None = []
         self._timers: set = set()  # deadlines that already have a durable timer
         self.dispatched_tiers: set[Tier] = set()  # paged, or claimed by a planned page
+        self._steps: list[asyncio.Task] = []  # notification-rule steps still being sent
 
     def resume(self, dispatched_tiers: list[Tier]) -> None:
         """A continued run: nothing of the start-up to hold back, the tiers the previous run paged."""
@@ -50,6 +52,7 @@ class Effects:
     def carry_out(self, due: list[planner.Action]) -> None:
         """The plan's actions first, then whatever the start-up held back."""
         startup, self._held = self._held or [], None
+        self._stop_steps_once_answered()
         told: list[planner.Action] = []
         for action in due:
             self.incident.state.fired.append(action.key)
@@ -62,6 +65,16 @@ class Effects:
             self._tell_stakeholders(told)
         for coroutine in startup:
             self.start(coroutine)
+
+    def _stop_steps_once_answered(self) -> None:
+        """Nothing more is sent once someone acknowledged: a step still being retried (a channel down) is
+        cancelled."""
+        state = self.incident.state
+        if self._steps and (state.acknowledged_at is not None or not state.phase.is_open):
+            for task in self._steps:
+                if task is not None and not task.done():
+                    task.cancel()
+        self._steps = [task for task in self._steps if task is not None and not task.done()]
 
     def quiet(self, besides: asyncio.Task | None) -> bool:
         return all(task.done() for task in self.tasks if task is not besides)
@@ -135,6 +148,8 @@ class Effects:
             self.start(self._page(action.tier, action.reason, action.key, person=action.person))
         elif action.kind == "escalation":
             self._escalate(action)
+        elif action.kind == "notify_step":
+            self._steps.append(self.start(self._notify_step(action)))
         elif action.kind == "comms_reminder":
             owner = state.roles.comms or state.roles.ic or state.holder_of_tier(Tier.PRIMARY)
             state.note(now, "comms_reminder", "incidentflow", f"internal update due; reminded {owner or 'channel'}")
@@ -197,23 +212,32 @@ class Effects:
         current: Tier | None = tier
         while current is not None:
             self.dispatched_tiers.add(current)
+            rules = state.follows_notification_rules
             request = PageRequest(
                 key=f"{workflow.info().workflow_id}/{workflow.info().run_id}/{key}/{current.value}",
                 incident_id=state.id, title=state.title, service=state.service, severity=state.severity,
                 tier=current, reason=reason, drill=state.drill, at=workflow.now(), oncall=policy.oncall,
-                person=person,
+                person=person, rule_step=0 if rules else None,
             )
             outcome = await workflow.execute_activity_method(
                 NotificationActivities.page_responder, request, **DELIVERY
             )
-            self.note_refused(f"page to {outcome.target}", outcome.refused)
-            if outcome.target is not None and (outcome.channels or not outcome.refused):
-                state.pages.append(Page(tier=current, target=outcome.target, at=outcome.at, reason=reason,
-                                        key=request.key, channels=outcome.channels))
+            # a person with notification rules is paged by their chain: a first step nobody took falls over to
+            # the next one, and only a chain that reached nobody makes the tier a gap (the planner's)
+            chain = policy.oncall.notification_chain(outcome.target) if rules else []
+            if not chain:
+                self.note_refused(f"page to {outcome.target}", outcome.refused)
+            if outcome.target is not None and (chain or outcome.channels or not outcome.refused):
+                page = Page(tier=current, target=outcome.target, at=outcome.at, reason=reason, key=request.key,
+                            channels=outcome.channels)
+                state.pages.append(page)
                 name = policy.person_name(outcome.target)
                 state.note(workflow.now(), "page", "incidentflow",
                            f"paged {current.value} {outcome.target} ({name}): {reason}")
                 self.send("page", state.timeline[-1].text, key=f"paged:{key}/{current.value}")
+                if chain:
+                    rule_steps.record_step(state, page, chain, 0, outcome.at, outcome.channels, outcome.refused,
+                                           workflow.now())
                 self.incident.changed = True
                 return
             above = current.next_up()
@@ -221,3 +245,29 @@ class Effects:
             state.note(workflow.now(), "page", "incidentflow",
                        f"{gap} {current.value}; escalating to {above.value if above else 'nobody'}")
             current = above
+
+    async def _notify_step(self, action: planner.Action) -> None:
+        """A further step of the paged person's notification rules: the page again, through that step's channels."""
+        policy, state = self.incident.policy, self.incident.state
+        page = state.pages[action.page]
+        chain = policy.oncall.notification_chain(page.target)
+        request = PageRequest(
+            key=f"{page.key}/step{action.step}", incident_id=state.id, title=state.title, service=state.service,
+            severity=state.severity, tier=page.tier, person=page.target, reason=page.reason,
+            via=chain[action.step].channels, drill=state.drill, at=workflow.now(), oncall=policy.oncall,
+        )
+        try:
+            outcome = await workflow.execute_activity_method(NotificationActivities.page_responder, request,
+                                                             **DELIVERY)
+        except (asyncio.CancelledError, ActivityError) as exc:
+            if not is_cancelled_exception(exc):
+                raise
+            # acknowledged (or resolved) while the channel was still being retried
+            answered = "acknowledged" if state.acknowledged_at is not None else "resolved"
+            state.note(workflow.now(), "notification", "incidentflow",
+                       f"{chain[action.step].describe()} to {page.target} stopped: {answered} before it went out")
+            self.incident.changed = True
+            return
+        rule_steps.record_step(state, page, chain, action.step, outcome.at, outcome.channels, outcome.refused,
+                               workflow.now())
+        self.incident.changed = True

@@ -23,6 +23,7 @@ CONTINUE_AS_NEW_WHEN_LONG = "continue-as-new-when-long"
 ALERTS_RECOVER_AND_REFIRE = "alerts-recover-and-refire"
 STAKEHOLDERS_NOTIFIED = "stakeholders-notified"
 PUBLIC_CONTACTS_TOLD = "public-contacts-told"
+NOTIFICATION_RULES_FOLLOWED = "notification-rules-followed"
 
 
 # ── deprecated: no stored history took the old path; removed once no history with the patched() marker replays
@@ -60,6 +61,14 @@ def tells_public_contacts() -> bool:
     stored history — incidents declared before customer support was told of public incidents never plan it.
     Goes when those incidents and histories are gone."""
     return workflow.patched(PUBLIC_CONTACTS_TOLD)
+
+
+def follows_notification_rules() -> bool:
+    """Asked once, when the incident is declared, right after `tells_public_contacts`; the answer is kept in
+    `IncidentState.follows_notification_rules`. Old path (False): every stored history — incidents declared
+    before people's notification rules page every configured channel at once for their whole life, continued runs
+    included. Goes when those incidents and histories are gone."""
+    return workflow.patched(NOTIFICATION_RULES_FOLLOWED)
 
 
 def continues_as_new_when_long() -> bool:

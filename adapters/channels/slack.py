@@ -134,7 +134,8 @@ class SlackChannel:
         update, which invites everyone paged and is retried until Slack is back."""
         if person is None or not person.slack_id:
             return
-        if self.has_pager(person):
+        # a notification-rule step naming Slack without PagerDuty (request.via) is a DM, pager or not
+        if self.has_pager(person) and (request.via is None or "pagerduty" in request.via):
             try:
                 await self._invite_to_room(request.incident_id, person.slack_id)
             except ApplicationError as exc:

@@ -45,6 +45,10 @@ class PageRequest(BaseModel):
     person: str | None = Field(default=None, description="Page this person (a policy handle) instead of the "
                                                          "tier's holder: the responder of an incident paged again")
     reason: str
+    via: list[str] | None = Field(default=None, description="Page through these channels only (a step of the "
+                                                            "person's notification rules); None: every channel")
+    rule_step: int | None = Field(default=None, description="When `via` is None: page through this step of the "
+                                                            "paged person's notification rules (none: every channel)")
     drill: bool = False
     at: datetime = Field(description="Page time (workflow time): the rotation is read at this moment")
     oncall: OnCallPolicy = Field(description="The incident's policy snapshot of the rotation")
@@ -54,7 +58,9 @@ class PageOutcome(BaseModel):
     target: str | None = Field(description="Who was paged; None when nobody holds the tier (a gap)")
     at: datetime
     channels: list[str] = []
-    refused: list[str] = Field(default=[], description="Channels that refused it for good (a 4xx), and why")
+    refused: list[str] = Field(default=[], description="Channels that refused it for good (a 4xx), and why; with "
+                                                       "`via`, also the ones named but not configured or unable to "
+                                                       "reach the person")
 
 
 class DeliveryReport(BaseModel):

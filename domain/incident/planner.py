@@ -8,14 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from domain.common.durations import minutes_text
+from domain.incident import rule_steps
 from domain.incident.severity import Tier
 from domain.incident.state import IncidentState
 from domain.policy.model import Policy
 
 ActionKind = Literal["page", "repage", "escalation", "comms_reminder", "checklist_nag", "stakeholder_notice",
-                     "public_notice"]
+                     "public_notice", "notify_step"]
 NOTICES = ("stakeholder_notice", "public_notice")  # told, not paged
 ACK_TIMEOUT_RULE = "ack-timeout"
+UNREACHABLE_RULE = "unreachable"  # nobody got the page through any step of the paged person's notification rules
 IMMEDIATELY = "0m (immediately)"  # a zero response time or escalation delay, in a reason
 
 
@@ -28,6 +30,8 @@ class Action(BaseModel):
                                                          "stakeholder_notice, public_notice: the person told")
     rule: str | None = None
     reason: str
+    page: int | None = Field(default=None, description="notify_step: the page (index in the state's pages)")
+    step: int | None = Field(default=None, description="notify_step: the step of the paged person's rules")
 
 
 class Plan(BaseModel):
@@ -45,6 +49,7 @@ def candidate_actions(policy: Policy, state: IncidentState) -> list[Action]:
     actions += _stakeholder_notices(policy, state)
     actions += _public_notices(policy, state)
     actions += _repages(policy, state)
+    actions += _rule_steps(policy, state)
     # while every alert is resolved the policy may hold escalations back; they resume when one fires again
     pause = policy.incident.alerts.pause_while_recovered if state.alerts_all_resolved() else "none"
 
@@ -152,6 +157,32 @@ def _repages(policy: Policy, state: IncidentState) -> list[Action]:
             tier=state.highest_paged_tier() or Tier.PRIMARY, reason="an alert fired again after the incident had "
                                                                    "mitigated itself",
         ))
+    return actions
+
+
+def _rule_steps(policy: Policy, state: IncidentState) -> list[Action]:
+    """Each page to a person with notification rules: the further steps of their chain, while nobody has
+    acknowledged; when no step reached them, their tier counts as a gap and the next tier is paged at once."""
+    if not state.follows_notification_rules or state.acknowledged_at is not None:
+        return []
+    actions = []
+    for index, page in enumerate(state.pages):
+        if not page.steps:
+            continue
+        chain = policy.oncall.notification_chain(page.target)
+        for number, at in rule_steps.step_times(page, chain):
+            actions.append(Action(
+                key=f"step:{index}:{number}", kind="notify_step", at=at, tier=page.tier, person=page.target,
+                page=index, step=number, reason=f"step {number + 1} of {len(chain)} of {page.target}'s "
+                                                f"notification rules",
+            ))
+        unreachable_at, above = rule_steps.unreachable_at(page, chain), page.tier.next_up()
+        if unreachable_at is not None and above is not None:
+            actions.append(Action(
+                key=f"unreachable:{index}", kind="escalation", at=unreachable_at, tier=above, rule=UNREACHABLE_RULE,
+                reason=f"{page.target} ({policy.person_name(page.target)}) could not be reached by "
+                       f"{rule_steps.methods(chain)}",
+            ))
     return actions
 
 

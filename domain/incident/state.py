@@ -26,6 +26,20 @@ class Roles(BaseModel):
         return getattr(self, role.value)
 
 
+class RuleStep(BaseModel):
+    """One step of the paged person's notification rules as it went out (step 0 is the page itself)."""
+
+    step: int
+    via: list[str] = Field(description="The channels the step names")
+    at: datetime
+    channels: list[str] = Field(default=[], description="The channels that took it")
+    refused: list[str] = Field(default=[], description="The channels that refused it or could not reach the person")
+
+    @property
+    def failed(self) -> bool:
+        return not self.channels
+
+
 class Page(BaseModel):
     tier: Tier
     target: str | None
@@ -33,6 +47,8 @@ class Page(BaseModel):
     reason: str
     key: str = Field(description="Idempotency key: a retried page never goes out twice")
     channels: list[str] = []
+    steps: list[RuleStep] = Field(default=[], description="The target's notification rules: each step sent so far "
+                                                          "(empty: no rules, every channel at once)")
 
 
 class Escalation(BaseModel):
@@ -182,6 +198,9 @@ class IncidentState(BaseModel):
     tells_public_contacts: bool = Field(
         default=False, description="Declared since the public-contacts-told patch: while the incident is public, the "
                                    "policy's public_incident_contacts are told (workflows/incident_versions.py)")
+    follows_notification_rules: bool = Field(
+        default=False, description="Declared since the notification-rules-followed patch: a paged person is notified "
+                                   "step by step as their notification rules say (workflows/incident_versions.py)")
     checklist: list[ChecklistEntry] = []
     timeline: list[TimelineEntry] = []
     alerts: dict[str, Alert] = {}

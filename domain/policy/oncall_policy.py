@@ -12,6 +12,7 @@ from domain.common.models import Strict
 from domain.identity.roles import Role
 from domain.incident.severity import Severity, Tier
 from domain.policy.fields import SLUG, ZoneName, require_unique
+from domain.policy.notification_rules import NotificationRules, NotifyStep, chain_errors, contact_errors
 
 E164 = r"^\+[1-9][0-9]{6,14}$"  # what Twilio accepts as a `To`: + country code, number, no spaces
 
@@ -29,6 +30,9 @@ class Person(Strict):
     )
     role: Role | None = Field(default=None, description="What this person may do (docs/security.md, \"Roles\"); "
                                                         "unset: `access.default_role`")
+    notify: list[NotifyStep] | None = Field(
+        default=None, description="This person's notification rules: each step's channels, how long after the page "
+                                  "(docs/communications.md, \"Notification rules\"); unset: the team's default")
 
     @property
     def has_contact(self) -> bool:
@@ -195,6 +199,32 @@ class OnCallPolicy(Strict):
     compensation: Compensation = Compensation()
     training: Training = Training()
     readiness: Readiness = Readiness()
+    notification_rules: NotificationRules = Field(
+        default=NotificationRules(), description="The team's default notification rules (people without `notify`)")
+
+    def notification_chain(self, handle: str | None) -> list[NotifyStep]:
+        """The steps that notify this person of a page; empty: every configured channel at once, as without rules."""
+        person = self.people.get(handle) if handle else None
+        if person is None:
+            return []
+        return list(person.notify if person.notify is not None else self.notification_rules.default)
+
+    @model_validator(mode="after")
+    def _rules_valid(self) -> "OnCallPolicy":
+        """Every chain in order; a person's own steps, and the default's for everyone in a tier who takes it,
+        only through channels the person has a contact for."""
+        errors = chain_errors(self.notification_rules.default, "notification_rules.default")
+        in_tiers = {member for spec in self.tiers.values() for member in spec.members}
+        for handle, person in self.people.items():
+            if person.notify is not None:
+                errors += chain_errors(person.notify, f"people.{handle}.notify")
+                errors += contact_errors(person.notify, person, handle, f"people.{handle}.notify")
+            elif handle in in_tiers:
+                errors += contact_errors(self.notification_rules.default, person, handle,
+                                         f"people.{handle} (notification_rules.default)")
+        if errors:
+            raise ValueError("notification rules: " + "; ".join(errors))
+        return self
 
     @model_validator(mode="after")
     def _members_known(self) -> "OnCallPolicy":

@@ -87,8 +87,9 @@ def next_deadline(policy: Policy, state: IncidentState, now: datetime) -> planne
 
 def describe(action: planner.Action) -> str:
     what = {"page": "page", "repage": "page again", "escalation": "escalate to", "comms_reminder": "status update due",
-            "checklist_nag": "checklist reminder", "stakeholder_notice": "tell", "public_notice": "tell"}
-    target = action.tier.value if action.tier else action.person
+            "checklist_nag": "checklist reminder", "stakeholder_notice": "tell", "public_notice": "tell",
+            "notify_step": "next contact method for"}
+    target = action.person if action.kind == "notify_step" else (action.tier.value if action.tier else action.person)
     return f"{what.get(action.kind, action.kind)} {target}" if target else what.get(action.kind, action.kind)
 
 

@@ -4,37 +4,25 @@ real gateway (uvicorn on loopback). A valid reply acknowledges the incident as t
 a forged or missing signature is a 403, an unknown number and any other text get a TwiML explanation, and
 none of them change anything."""
 
-import pytest
 
 from adapters.stores.ledger import open_ledger
 from adapters.stores.ledger_engine import default_url
 from domain.identity.principal import Source
 from domain.incident.severity import Severity
 from service.audit import entries
-from testkit.channels import twilio_signed
+from testkit.channels import TWILIO_PUBLIC_URL, twilio_settings, twilio_signed
 from testkit.comms import comms_settings, comms_worker, edited_policy, snapshot
-from testkit.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from testkit.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 from testkit.gateway import address_of, served
 from testkit.helpers import start_incident
 from testkit.polling import wait_until
 
-PUBLIC = "https://incidents.example"
-
-
-@pytest.fixture
-def twilio():
-    with FakeTwilio() as fake:
-        yield fake
+PUBLIC = TWILIO_PUBLIC_URL
 
 
 def with_phones(oncall: dict) -> None:
     for number, person in enumerate(oncall["people"].values()):
         person["phone"] = f"+8210000{number:04d}"
-
-
-def twilio_settings(twilio, policy_dir, **overrides):
-    return dict(policy_dir=policy_dir, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-                twilio_from_number=FROM_NUMBER, twilio_api_url=twilio.api_url, public_url=PUBLIC, **overrides)
 
 
 async def post(gateway, path: str, form: dict[str, str], token: str = AUTH_TOKEN, signed: bool = True):
