@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     dev_login: bool = Field(False, description="Development login (`incident dev` turns it on): pick a person of "
                                                "the policy at /auth/dev-login, loopback clients only; never in "
                                                "production")
+    oncall_feed_secret: SecretStr | None = Field(
+        None, description="Signs the on-call iCal feed addresses (`/oncall/<person>.ics?key=…`, docs/security.md "
+                          "\"Tokens\"); changing it revokes every feed address. Unset: no feeds")
     # Communications (docs/communications.md). Without a Slack token the console channel stays the default.
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-…); enables the Slack channel")
     slack_signing_secret: SecretStr | None = Field(None, description="Verifies /slack/interactions and /slack/commands")

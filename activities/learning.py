@@ -1,5 +1,6 @@
-"""Ledger side effects for the learning loop: recording incidents, writing postmortem drafts, publishing,
-reminder bookkeeping. Database calls are blocking, so they run in a thread; every one is idempotent."""
+"""Ledger side effects for the learning loop: recording incidents, writing postmortem drafts (to the ledger, and
+the export file in the data dir), publishing, reminder bookkeeping. Database calls are blocking, so they run in
+a thread; every one is idempotent."""
 
 import asyncio
 from datetime import datetime
@@ -8,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from temporalio import activity
 
+from adapters import postmortem_files
 from adapters.stores.ledger import Ledger, open_ledger
 from domain.incident.records import ActionItem, IncidentRecord, PostmortemRecord
 from domain.incident.state import IncidentState
@@ -122,9 +124,8 @@ class LedgerActivities:
                 incident_id=state.id, owner=pm.owner(state), deadline=pm.deadline(policy, state),
                 drafted_at=request.at, path=str(path.resolve()), markdown=markdown,
             ))
-        if not path.exists():  # a retry after the file was written keeps the file (it may be edited)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(existing.markdown, encoding="utf-8")
+        if not path.exists():  # the ledger holds the draft; the file is its export (a retry keeps the file)
+            postmortem_files.export(ledger, state.id, path, existing.markdown)
         return existing
 
     @activity.defn
@@ -146,8 +147,9 @@ class LedgerActivities:
         record = ledger.postmortem(request.incident_id)
         if record is not None and record.status == "published":
             return record
-        path = Path(record.path) if record and record.path else postmortem_path(self.data_dir, request.incident_id)
-        markdown = path.read_text(encoding="utf-8") if path.exists() else (record.markdown if record else "")
+        # the ledger's draft is what gets published (a hand edit of the export file on this host is taken in)
+        draft = postmortem_files.take_in_hand_edit(ledger, request.incident_id, request.at)
+        markdown = draft.markdown if draft else ""
         cause = (request.root_cause or pm.root_cause_from(markdown) or "").strip().lower() or None
         incident = ledger.incident(request.incident_id)
         if incident is not None:
@@ -155,7 +157,10 @@ class LedgerActivities:
             window = timedelta(days=request.recurrence_window_days)
             match = find_recurrence(incident, ledger.incidents(since=incident.started_at - window), window)
             ledger.set_root_cause(incident.id, cause, match.of if match else None)
-        return ledger.publish_postmortem(request.incident_id, request.by, request.at, markdown)
+        published = ledger.publish_postmortem(request.incident_id, request.by, request.at, markdown)
+        path = record.path if record and record.path else postmortem_path(self.data_dir, request.incident_id)
+        postmortem_files.export(ledger, request.incident_id, path, published.markdown)
+        return published
 
     @activity.defn
     async def action_item(self, action_id: int) -> ActionItem | None:

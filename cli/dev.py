@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from cli.dev_token import ensure_dev_token
+from cli.dev_token import ensure_dev_token, ensure_feed_secret
 from cli.dev_token import usage as token_usage
 from settings import get_settings
 from workflows import search
@@ -112,6 +112,8 @@ def run_dev(data_dir: Path, temporal_port: int, ui_port: int, port: int, with_ga
     token, token_file = ensure_dev_token(data_dir, configured.get_secret_value() if configured else None)
     env["INCIDENTFLOW_API_TOKEN"] = token
     env["INCIDENTFLOW_DEV_LOGIN"] = "true"  # pick a person at /auth/dev-login (loopback only): docs/security.md
+    feeds = get_settings().oncall_feed_secret
+    env["INCIDENTFLOW_ONCALL_FEED_SECRET"] = ensure_feed_secret(data_dir, feeds.get_secret_value() if feeds else None)
     stack = Stack()
     stopping = False
 

@@ -6,13 +6,14 @@ import secrets
 from pathlib import Path
 
 TOKEN_FILE = "api-token"
+FEED_SECRET_FILE = "oncall-feed-secret"
 
 
-def ensure_dev_token(data_dir: Path, configured: str | None) -> tuple[str, Path | None]:
+def ensure_dev_token(data_dir: Path, configured: str | None, file: str = TOKEN_FILE) -> tuple[str, Path | None]:
     """Return (token(s) to use, the file it was read from or written to; None when configured)."""
     if configured and configured.strip():
         return configured, None
-    path = data_dir / TOKEN_FILE
+    path = data_dir / file
     if path.exists():
         token = path.read_text(encoding="utf-8").strip()
         if token:
@@ -31,3 +32,8 @@ def usage(port: int, path: Path | None) -> str:
     return (f"  API token:   {where} — send it as a bearer token:\n"
             f"    curl -H \"Authorization: Bearer {source}\" -H 'Content-Type: application/json' \\\n"
             f"         --data @examples/payloads/alertmanager-firing.json http://127.0.0.1:{port}/webhooks/alertmanager\n")
+
+
+def ensure_feed_secret(data_dir: Path, configured: str | None) -> str:
+    """The dev stack's secret for the on-call calendar feed addresses, kept beside the API token (owner only)."""
+    return ensure_dev_token(data_dir, configured, FEED_SECRET_FILE)[0]

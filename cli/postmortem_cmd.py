@@ -1,9 +1,10 @@
-"""`incident postmortem show|edit|publish`: parses, edits and renders; reading and publishing are
-service/postmortems.py (docs/learning-loop.md)."""
+"""`incident postmortem show|edit|publish`: parses, edits and renders; reading, saving (versioned, in the ledger)
+and publishing are service/postmortems.py (docs/learning-loop.md)."""
 
 import os
 import shlex
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -30,35 +31,46 @@ def register(app: typer.Typer) -> None:
 
     @group.command("show")
     def show(incident: Id, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-        """Print the postmortem (the draft file while unpublished)."""
-        record = _record(incident_key(incident))
+        """Print the postmortem (the ledger's draft while unpublished)."""
+        key = incident_key(incident)
+        record = _record(key)
         if as_json:
             print_json(record.model_dump(mode="json"))
             return
-        path = Path(record.path) if record.path else None
-        text = path.read_text(encoding="utf-8") if record.status == "draft" and path and path.exists() else (
-            record.markdown)
-        print(terminal_text(text, multiline=True))  # people edit the draft: its lines stay, escapes go
+        from service.postmortems import shown_text
+
+        print(terminal_text(shown_text(ledger(), record), multiline=True))  # its lines stay, escapes go
 
     @group.command("edit")
     def edit(incident: Id) -> None:
-        """Open the draft in $EDITOR (then $VISUAL, then vi); the saved text is kept in the ledger too."""
+        """Open the ledger's draft in $EDITOR (then $VISUAL, then vi) and save it back to the ledger as the next
+        version; refused, keeping your file, when someone else saved in between."""
+        from service.errors import ServiceError
+        from service.postmortems import draft, save
+
         key = incident_key(incident)
-        record = _record(key)
-        if record.status == "published":
+        store = ledger()
+        current = draft(store, key)
+        if current.status == "published":
+            record = _record(key)
             fail(f"the postmortem of {key} is already published ({terminal_text(record.published_by or '-')})")
-        path = Path(record.path or "")
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(record.markdown, encoding="utf-8")
+        path = Path(tempfile.mkdtemp(prefix="incidentflow-postmortem-")) / f"{key}.md"
+        path.write_text(current.markdown, encoding="utf-8")
         editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
         code = subprocess.call([*shlex.split(editor), str(path)])
         if code != 0:
-            fail(f"{editor} exited with {code}; the draft on disk is unchanged in the ledger")
-        from service.postmortems import save_draft
-
-        save_draft(ledger(), key, path.read_text(encoding="utf-8"))
-        print(f"{key}: draft saved ({path})")
+            fail(f"{editor} exited with {code}; the draft in the ledger is unchanged (your text: {path})")
+        text = path.read_text(encoding="utf-8")
+        if text == current.markdown:
+            path.unlink()
+            print(f"{key}: no changes (version {current.version})")
+            return
+        try:
+            saved = save(store, key, text, _editor_name(), current.version)
+        except ServiceError as exc:  # DraftConflict: someone saved in between
+            fail(f"{terminal_text(str(exc))} (your text is kept in {path})")
+        path.unlink()
+        print(f"{key}: draft saved (version {saved.version}; {saved.path or 'no export file'})")
 
     @group.command("publish")
     def publish(
@@ -80,6 +92,12 @@ def register(app: typer.Typer) -> None:
         record = run(body)
         when = "on time" if record.on_time(record.published_at) else "after the deadline"
         print(terminal_text(f"{key}: postmortem published by {record.published_by} ({when}); incident closed"))
+
+
+def _editor_name() -> str:
+    from service.authorization import local_operator
+
+    return local_operator().name
 
 
 def _record(key: str):

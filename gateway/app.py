@@ -20,6 +20,7 @@ from gateway import (
     errors,
     oncall_api,
     periodic_api,
+    postmortem_api,
     readiness_api,
     slack,
     status_page,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(periodic_api.router)
     app.include_router(readiness_api.router)
     app.include_router(oncall_api.router)
+    app.include_router(postmortem_api.router)
     app.include_router(slack.router)
     app.include_router(twilio_webhooks.router)  # signed by Twilio, not a token: the Guard lets it through
     app.include_router(status_page.router)

@@ -44,3 +44,11 @@ def verify_action_item(store: Ledger, action_id: int, by: str, evidence: str, no
 def list_action_items(store: Ledger, open_only: bool = False, owner: str | None = None) -> list[ActionItem]:
     """Soonest due first."""
     return store.actions(open_only=open_only, owner=owner)
+
+
+def unknown_owner(policy_: Policy, owner: str) -> str | None:
+    """Why `owner` cannot own an action item (not a person of the on-call policy), or None."""
+    if owner in policy_.oncall.people:
+        return None
+    people = ", ".join(sorted(policy_.oncall.people))
+    return f"unknown person {owner!r}: pick one of the people of the policy ({people})"

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from temporalio.client import Client
 
@@ -18,8 +19,20 @@ from domain.incident.severity import Tier
 from domain.incident.state import IncidentState
 from domain.oncall.handover import ActionItemDue, Followups, PostmortemDue
 from domain.oncall.report import OnCallReport, build_report, week_window
-from domain.oncall.rotation import Override, Problem, Segment, check, plan, segments
+from domain.oncall.rotation import (
+    Override,
+    Problem,
+    Segment,
+    check,
+    covering_override,
+    plan,
+    rotation_for,
+    segments,
+    shift_bounds,
+    shift_index,
+)
 from domain.policy.model import Policy
+from service.errors import ServiceError
 from service.incident_reader import read_states
 
 log = logging.getLogger(__name__)
@@ -75,6 +88,101 @@ def add_override(store: OverrideStore, override: Override, created_by: str | Non
         if warning and warn is not None:
             warn(warning)
     return store.add(override, created_by=created_by)
+
+
+class OverrideInvalid(ServiceError):
+    """A new override or swap the rules refuse; `field` names the input that is wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def in_zone(moment: datetime, zone: str) -> datetime:
+    """A time without an offset is read in the rotation's zone, as `incident oncall override` does."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+def new_override(policy: Policy, tier: Tier, person: str, start: datetime, end: datetime,
+                 reason: str) -> Override:
+    """The override `incident oncall override` would store, or OverrideInvalid naming the field it refuses."""
+    zone = policy.oncall.rotation.timezone
+    person, reason = person.strip(), reason.strip()
+    if person not in policy.oncall.people:
+        raise OverrideInvalid("person", f"{person!r} is not listed under people in the on-call policy (known: "
+                                        f"{', '.join(policy.oncall.people)})")
+    if not reason:
+        raise OverrideInvalid("reason", "required: say why (vacation, swap, …)")
+    start, end = in_zone(start, zone), in_zone(end, zone)
+    if end <= start:
+        raise OverrideInvalid("end", f"must be after the start ({start.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M})")
+    return Override(tier=tier, who=person, start=start, end=end, reason=reason)
+
+
+def shift_pieces(policy: Policy, tier: Tier, start: datetime, end: datetime,
+                 overrides: list[Override]) -> list[Segment]:
+    """The tier's plan cut at each of its handovers too, so every piece lies in one shift: the events of a
+    calendar, whose start and end stay the same whatever window they are read in."""
+    rotation = rotation_for(policy.oncall, tier)
+    pieces: list[Segment] = []
+    for segment in segments(policy.oncall, tier, start, end, overrides):
+        left = segment.start
+        while left < segment.end:
+            right = min(segment.end, shift_bounds(rotation, shift_index(rotation, left))[1])
+            pieces.append(segment.model_copy(update={"start": left, "end": right}))
+            left = right
+    return pieces
+
+
+def source_of(tier: Tier, at: datetime, overrides: list[Override]) -> tuple[str, str | None]:
+    """("override", its id) when an override decides who holds `tier` at `at`, else ("rotation", None)."""
+    cover = covering_override(tier, at, overrides)
+    return ("override", getattr(cover, "id", None)) if cover is not None else ("rotation", None)
+
+
+def holders_now(policy: Policy, at: datetime, overrides: list[Override]) -> dict:
+    """`on_call_now` with where each holder comes from: the rotation, or an override (and its id)."""
+    view = on_call_now(policy, at, overrides)
+    for row in view["tiers"]:
+        row["source"], row["override_id"] = source_of(Tier(row["tier"]), at, overrides)
+    return view
+
+
+def _piece_at(policy: Policy, tier: Tier, at: datetime, overrides: list[Override], field: str) -> Segment:
+    rotation = rotation_for(policy.oncall, tier)
+    start, end = shift_bounds(rotation, shift_index(rotation, at))
+    piece = next(p for p in segments(policy.oncall, tier, start, end, overrides) if p.start <= at < p.end)
+    if piece.who is None:
+        raise OverrideInvalid(field, f"nobody holds {tier.value} then: there is no shift to swap")
+    return piece
+
+
+def swap_shifts(store: OverrideStore, policy: Policy, tier: Tier, first: datetime, second: datetime,
+                reason: str = "", created_by: str | None = None,
+                warn: Callable[[str], None] | None = None) -> list[StoredOverride]:
+    """Two people exchange shifts of a tier: the holders of the shifts containing `first` and `second` (the part
+    of it they hold) each take the other's, as two overrides stored together (one transaction)."""
+    from service.training import may_go_on_call
+
+    zone = policy.oncall.rotation.timezone
+    overrides = stored_overrides(store)
+    one = _piece_at(policy, tier, in_zone(first, zone), overrides, "first")
+    other = _piece_at(policy, tier, in_zone(second, zone), overrides, "second")
+    if one.who == other.who:
+        raise OverrideInvalid("second", f"{policy.person_name(one.who)} ({one.who}) holds both: pick a shift "
+                                        "someone else holds")
+    why = f"swap {one.who} ↔ {other.who}" + (f": {reason.strip()}" if reason.strip() else "")
+    swapped = [StoredOverride(tier=tier, who=other.who, start=one.start, end=one.end, reason=why,
+                              created_by=created_by),
+               StoredOverride(tier=tier, who=one.who, start=other.start, end=other.end, reason=why,
+                              created_by=created_by)]
+    with store.ledger() as ledger:
+        for person in (other.who, one.who):
+            _, warning = may_go_on_call(ledger, policy, person)
+            if warning and warn is not None:
+                warn(warning)
+        ledger.add_overrides([o.row() for o in swapped])
+    return swapped
 
 
 def untrained_problems(store: OverrideStore, policy: Policy) -> list[Problem]:

@@ -161,9 +161,10 @@ steps:
 
 
 @contextmanager
-def console_stack(temporal_address: str, workdir: Path):
+def console_stack(temporal_address: str, workdir: Path, shared_ledger: bool = False):
     """What `incident dev` runs, for the console's tests: a worker process on the shipped policy (pages recorded)
-    with the approval runbook above, and the gateway with the development login on a free loopback port."""
+    with the approval runbook above, and the gateway with the development login on a free loopback port.
+    `shared_ledger`: the gateway reads the worker's ledger (postmortems, action items), as `incident dev` does."""
     from testkit.environment import POLICY_DIR
     from testkit.gateway import served
     from testkit.processes import WorkerProcess, stack_env
@@ -177,8 +178,10 @@ def console_stack(temporal_address: str, workdir: Path):
     worker = WorkerProcess(env, workdir / "worker.log")
     worker.start()
     try:
+        ledger = {"database_url": f"sqlite:///{Path(env['INCIDENTFLOW_DATA_DIR']) / 'ledger.sqlite3'}"} if (
+            shared_ledger) else {}
         with served(temporal_address, env["INCIDENTFLOW_TASK_QUEUE"], dev_login=True, policy_dir=POLICY_DIR,
-                    runbook_dir=runbook_dir) as gateway:
+                    runbook_dir=runbook_dir, **ledger) as gateway:
             yield gateway
     finally:
         worker.stop()

@@ -1,8 +1,9 @@
 """The incident ledger (docs/learning-loop.md): SQLAlchemy 2 over a SQLite file in the data dir or PostgreSQL
 (`adapters.stores.ledger_engine`). Temporal is the source of truth for running incidents; the ledger is what
 reports, metrics and postmortems read. Its parts: incident records (`ledger_incidents`), postmortems and
-action items (`ledger_followups`), on-call overrides (below), training completions (`ledger_training`), periodic
-checks done (`ledger_periodic`); its tables: `ledger_schema`."""
+action items (`ledger_followups`), postmortem drafts with their versions (`ledger_drafts`), on-call overrides
+(below), training completions (`ledger_training`), periodic checks done (`ledger_periodic`); its tables:
+`ledger_schema`."""
 
 import threading
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from adapters.stores import ledger_schema as t
+from adapters.stores.ledger_drafts import PostmortemDrafts
 from adapters.stores.ledger_engine import configured_url, insert_new, make_engine
 from adapters.stores.ledger_followups import ActionItemRecords, PostmortemRecords
 from adapters.stores.ledger_incidents import IncidentRecords
@@ -50,8 +52,8 @@ class OverrideRecords:
         return dict(row) if row is not None else None
 
 
-class Ledger(IncidentRecords, PostmortemRecords, ActionItemRecords, OverrideRecords, TrainingRecords,
-             PeriodicRecords):
+class Ledger(IncidentRecords, PostmortemRecords, PostmortemDrafts, ActionItemRecords, OverrideRecords,
+             TrainingRecords, PeriodicRecords):
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)

@@ -42,7 +42,7 @@ class PostmortemRecords:
             raise LedgerError(f"the postmortem of {incident_id} is already published")
         with self.engine.begin() as conn:
             conn.execute(t.postmortems.update().where(t.postmortems.c.incident_id == incident_id)
-                         .values(markdown=markdown))
+                         .values(markdown=markdown, draft_version=t.postmortems.c.draft_version + 1))
         return self.postmortem(incident_id)
 
     def note_postmortem_reminder(self, incident_id: str) -> None:

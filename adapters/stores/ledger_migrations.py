@@ -195,6 +195,19 @@ def _v10_periodic_checks(conn: Connection) -> None:
             recorded_at {ts} NOT NULL, CONSTRAINT uq_periodic_checks_item_period UNIQUE (item, period))""")
 
 
+def _v11_postmortem_drafts(conn: Connection) -> None:
+    """Postmortem drafts edited in the ledger (issue 24, docs/learning-loop.md, "Drafts"): a version number for
+    optimistic concurrency, who saved last and when, and the hash of the text last written to the export file
+    (so a hand edit of that file is told from a stale export)."""
+    for ddl in (
+        "ALTER TABLE postmortems ADD COLUMN draft_version INTEGER NOT NULL DEFAULT 1",
+        f"ALTER TABLE postmortems ADD COLUMN updated_at {_ts(conn)}",
+        "ALTER TABLE postmortems ADD COLUMN updated_by VARCHAR(200)",
+        "ALTER TABLE postmortems ADD COLUMN exported_sha256 VARCHAR(64)",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "incidents, events, timeline, pages, postmortems, action items", _v1_initial),
     Migration(2, "reminder bookkeeping and recurrence links", _v2_reminders_and_recurrence),
@@ -206,6 +219,7 @@ MIGRATIONS: list[Migration] = [
     Migration(8, "training records", _v8_training_records),
     Migration(9, "action item verification", _v9_action_item_verification),
     Migration(10, "periodic checks", _v10_periodic_checks),
+    Migration(11, "postmortem drafts", _v11_postmortem_drafts),
 ]
 LATEST = MIGRATIONS[-1].version
 

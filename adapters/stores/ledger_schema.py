@@ -111,6 +111,11 @@ postmortems = sa.Table(
     # v2
     sa.Column("missed_notified_at", UTCDateTime),
     sa.Column("reminders_sent", sa.Integer, nullable=False, server_default="0"),
+    # v11: drafts edited in the ledger
+    sa.Column("draft_version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", UTCDateTime),
+    sa.Column("updated_by", sa.String(200)),
+    sa.Column("exported_sha256", sa.String(64)),
 )
 
 action_items = sa.Table(

@@ -133,4 +133,13 @@ def context(policy: Policy, state: IncidentState, principal: Principal, now: dat
         "statuses": STATUSES, "people": sorted(policy.oncall.people),
         "composer": composer_text(policy, state, start_from), "start_from": start_from,
         "external_preview": messages.external_update(policy, state, "(your message)", "investigating", None),
+        "postmortem_url": postmortem_url(policy, state),
     }
+
+
+def postmortem_url(policy: Policy, state: IncidentState) -> str | None:
+    """The postmortem page, once the incident has one: drafted at resolution when its severity requires one."""
+    drafted = state.phase.value == "postmortem" or (
+        state.phase.value == "closed" and state.resolved_at is not None and not state.drill
+        and policy.severity(state.severity).postmortem_required)
+    return f"/incidents/{state.id}/postmortem" if drafted else None

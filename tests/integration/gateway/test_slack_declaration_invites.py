@@ -21,9 +21,14 @@ async def _open_room(time_env, task_queue, tmp_path, slack, severity=Severity.SE
         replies = await wait_until(
             lambda: (texts := [r["text"] for r in slack.replies(channel, header["ts"])]) and until(texts) and texts,
             "the thread replies")
-        state = await snapshot(time_env.client, incident_id)
+        state = await wait_until(lambda: _with_room(time_env.client, incident_id), "the room in the state")
         await handle.terminate("test over")
     return channel, replies, state
+
+
+async def _with_room(client, incident_id):
+    state = await snapshot(client, incident_id)
+    return state if state and state.room else None
 
 
 def _says(fragment: str):

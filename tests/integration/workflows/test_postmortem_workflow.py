@@ -50,8 +50,8 @@ async def test_unpublished_postmortem_reminds_at_24h_and_46h_then_tells_tier_3_a
         assert ledger.postmortem(state.id).markdown == draft
         assert ledger.postmortem(state.id).deadline == state.resolved_at + timedelta(hours=48)
         assert ledger.incident(state.id).phase == Phase.POSTMORTEM
-        draft_note = postmortem_messages(recorder, state.id)
-        assert draft_note and draft_note[0]["to"] == ["jiyoung"] and str(tmp_path) in draft_note[0]["text"]
+        draft_note = await wait_until(lambda: postmortem_messages(recorder, state.id), "the draft's message")
+        assert draft_note[0]["to"] == ["jiyoung"] and str(tmp_path) in draft_note[0]["text"]
 
         with pytest.raises(WorkflowUpdateFailedError):  # closing skips the postmortem: refused
             await incident.execute_update(IncidentWorkflow.decide, d.Close(by="jiyoung"))

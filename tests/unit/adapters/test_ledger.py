@@ -135,7 +135,7 @@ def test_migrating_a_version_1_database_keeps_every_row(ledger_url):
     upgraded = Ledger(ledger_url)  # opening migrates
     try:
         with upgraded.engine.connect() as conn:
-            assert current_version(conn) == LATEST == 10
+            assert current_version(conn) == LATEST == 11
         old = upgraded.incident("old-1")
         assert (old.title, old.root_cause_category, old.recurrence_of) == ("Old outage", "deploy", None)
         assert old.resolved_at - old.detected_at == timedelta(minutes=36)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cli.dev_token import ensure_dev_token
+from cli.dev_token import ensure_dev_token, ensure_feed_secret
 from domain.incident.decisions import DECISION_ADAPTER, Acknowledge
 from gateway.coalesce import DECISION, SNAPSHOT, next_batch
 from gateway.dedup import Deduplicator
@@ -145,6 +145,16 @@ def test_dev_token_is_generated_once_owner_only_and_an_explicit_one_wins(tmp_pat
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert ensure_dev_token(tmp_path, None) == (token, path)
     assert ensure_dev_token(tmp_path, "mine,next") == ("mine,next", None)
+
+
+
+def test_the_dev_stacks_feed_secret_is_its_own_owner_only_file_and_an_explicit_one_wins(tmp_path):
+    token, _ = ensure_dev_token(tmp_path, None)
+    secret = ensure_feed_secret(tmp_path, None)
+    assert secret != token and ensure_feed_secret(tmp_path, None) == secret  # kept across restarts
+    assert stat.S_IMODE((tmp_path / "oncall-feed-secret").stat().st_mode) == 0o600
+    assert (tmp_path / "api-token").read_text().strip() == token
+    assert ensure_feed_secret(tmp_path, "configured") == "configured"
 
 
 @pytest.mark.parametrize("name", ["alertmanager-firing.json", "alertmanager-resolved.json"])
