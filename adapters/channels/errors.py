@@ -37,3 +37,22 @@ def is_rejection(error: BaseException) -> bool:
 def unavailable(service: str, what: str, detail: str) -> ApplicationError:
     """Retried with the activity's backoff: 5xx, connection errors, a room that is not open yet."""
     return ApplicationError(f"{service} {what} failed: {detail}", type=f"{service}Unavailable")
+
+
+async def post_or_raise(client_post, service: str, what: str):
+    """An HTTP POST to a channel's API (`client_post`: awaitable of the httpx response) with its answer mapped:
+    connection errors and 5xx are retried, 429 after its Retry-After, any other status from 300 up refused for
+    good (the same request would be refused again). Returns the response when it succeeded."""
+    import httpx
+
+    try:
+        response = await client_post()
+    except httpx.HTTPError as exc:
+        raise unavailable(service, what, f"{type(exc).__name__}: {exc}") from None
+    if response.status_code == 429:
+        raise rate_limited(service, what, response.headers.get("retry-after"))
+    if response.status_code >= 500:
+        raise unavailable(service, what, f"HTTP {response.status_code}")
+    if response.status_code >= 300:
+        raise rejected(service, what, f"HTTP {response.status_code}: {response.text[:300]}")
+    return response

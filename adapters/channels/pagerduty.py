@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import httpx
 from pydantic import SecretStr
 
-from adapters.channels.errors import rate_limited, rejected, unavailable
+from adapters.channels.errors import post_or_raise
 from adapters.stores.delivery_log import DeliveryLog
 from domain.comms.notifications import Notification, PageRequest
 from domain.comms.view import IncidentView
@@ -104,15 +104,6 @@ class PagerDutyChannel:
 
     async def _post(self, event: dict) -> None:
         what = f"{event['event_action']} {event['dedup_key']}"
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(self.events_url, json=event)
-        except httpx.HTTPError as exc:
-            raise unavailable("PagerDuty", what, f"{type(exc).__name__}: {exc}") from None
-        if response.status_code == 429:
-            raise rate_limited("PagerDuty", what, response.headers.get("retry-after"))
-        if response.status_code >= 500:
-            raise unavailable("PagerDuty", what, f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            # the event itself is wrong (e.g. a bad routing key): the same event would be refused again
-            raise rejected("PagerDuty", what, f"HTTP {response.status_code}: {response.text[:300]}")
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            # a 4xx: the event itself is wrong (e.g. a bad routing key), the same event would be refused again
+            await post_or_raise(lambda: client.post(self.events_url, json=event), "PagerDuty", what)

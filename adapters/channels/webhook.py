@@ -14,7 +14,7 @@ import httpx
 from pydantic import SecretStr
 from standardwebhooks import Webhook
 
-from adapters.channels.errors import rate_limited, rejected, unavailable
+from adapters.channels.errors import post_or_raise
 from adapters.stores.delivery_log import DeliveryLog
 from domain.comms.notifications import Notification, PageRequest
 from domain.policy.oncall_policy import Person
@@ -66,15 +66,6 @@ class WebhookChannel:
                    "webhook-signature": self.webhook.sign(message_id, now, body),
                    "content-type": "application/json"}
         what = f"{kind} {key}"
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(self.url, content=body.encode(), headers=headers)
-        except httpx.HTTPError as exc:
-            raise unavailable("Webhook", what, f"{type(exc).__name__}: {exc}") from None
-        if response.status_code == 429:
-            raise rate_limited("Webhook", what, response.headers.get("retry-after"))
-        if response.status_code >= 500:
-            raise unavailable("Webhook", what, f"HTTP {response.status_code}")
-        if response.status_code >= 300:
-            raise rejected("Webhook", what, f"HTTP {response.status_code}: {response.text[:300]}")
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            await post_or_raise(lambda: client.post(self.url, content=body.encode(), headers=headers), "Webhook", what)
         self.log.record(incident_id, key, self.name, "webhook", at=at)

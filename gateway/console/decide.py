@@ -9,10 +9,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from domain.incident.decisions import OutsideDecision
 from gateway.console import reading
-from gateway.console.forms import field_errors, read_form
+from gateway.console.forms import checked_form, field_errors
 from gateway.console.pages import csrf_refused, problem_page
 from gateway.console.rendering import incident_page, policy_of
-from gateway.console.session import CSRF_FIELD, CsrfRefused, UserDep
+from gateway.console.session import UserDep
 from gateway.context import gateway_of
 from gateway.temporal import RPC_TIMEOUT, TemporalUnavailable, unavailable_as
 from service import decisions
@@ -49,10 +49,8 @@ def decision_of(form: dict[str, str], person: str) -> tuple[str, dict]:
 
 @router.post("/incidents/{incident}/decide")
 async def decide(request: Request, incident: str, user: UserDep) -> Response:
-    form = await read_form(request)
-    try:
-        user.check_csrf(form.get(CSRF_FIELD))
-    except CsrfRefused:
+    form = await checked_form(request, user)
+    if form is None:
         return csrf_refused(request, user)
     kind, body = decision_of(form, user.principal.name)
     name = form.get("form") or kind  # which form on the page: its errors and values go back next to it

@@ -18,6 +18,19 @@ async def read_form(request: Request) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
+async def checked_form(request: Request, user) -> dict[str, str] | None:
+    """The form of a state-changing request when it carries the session's CSRF token (`user`: the ConsoleUser);
+    None when it does not, and the caller answers with the refusal."""
+    from gateway.console.session import CSRF_FIELD, CsrfRefused
+
+    form = await read_form(request)
+    try:
+        user.check_csrf(form.get(CSRF_FIELD))
+    except CsrfRefused:
+        return None
+    return form
+
+
 def field_errors(error: ValidationError, known: set[str]) -> dict[str, str]:
     """{field: message} for the fields a form shows; an error elsewhere is the form's own (key "")."""
     found: dict[str, str] = {}

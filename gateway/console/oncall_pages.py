@@ -13,10 +13,10 @@ from adapters.stores.overrides import OverrideStoreError
 from domain.identity.principal import refusal
 from gateway import oncall_api
 from gateway.console import oncall_view
-from gateway.console.forms import field_errors, read_form
+from gateway.console.forms import checked_form, field_errors
 from gateway.console.pages import csrf_refused, problem_page
 from gateway.console.rendering import base, policy_of
-from gateway.console.session import CSRF_FIELD, ConsoleUser, CsrfRefused, UserDep
+from gateway.console.session import ConsoleUser, UserDep
 from gateway.console.templating import render
 from gateway.context import gateway_of
 from gateway.oncall_feeds import FeedsOff
@@ -66,15 +66,6 @@ async def oncall_page(request: Request, user: UserDep) -> Response:
     return await _page(request, user)
 
 
-async def _form(request: Request, user: ConsoleUser) -> dict[str, str] | None:
-    form = await read_form(request)
-    try:
-        user.check_csrf(form.get(CSRF_FIELD))
-    except CsrfRefused:
-        return None
-    return form
-
-
 async def _change(request: Request, user: ConsoleUser, form: str, change, errors_for: set[str],
                   values: dict, done: str) -> Response:
     """Run an override change; its refusal or the field it names goes back next to the form."""
@@ -97,7 +88,7 @@ async def _change(request: Request, user: ConsoleUser, form: str, change, errors
 
 @router.post("/oncall/overrides")
 async def create(request: Request, user: UserDep) -> Response:
-    form = await _form(request, user)
+    form = await checked_form(request, user)
     if form is None:
         return csrf_refused(request, user)
     values = {f"create.{k}": form.get(k, "") for k in CREATE_FIELDS}
@@ -113,7 +104,7 @@ async def create(request: Request, user: UserDep) -> Response:
 
 @router.post("/oncall/overrides/{override_id}/remove")
 async def remove(request: Request, override_id: str, user: UserDep) -> Response:
-    form = await _form(request, user)
+    form = await checked_form(request, user)
     if form is None:
         return csrf_refused(request, user)
     return await _change(request, user, f"remove-{override_id}",
@@ -134,7 +125,7 @@ def _swap_body(form: dict[str, str]) -> SwapRequest:
 
 @router.post("/oncall/swap")
 async def swap(request: Request, user: UserDep) -> Response:
-    form = await _form(request, user)
+    form = await checked_form(request, user)
     if form is None:
         return csrf_refused(request, user)
     values = {f"swap.{k}": form.get(k, "") for k in SWAP_FIELDS}

@@ -10,10 +10,10 @@ from pydantic import ValidationError
 
 from domain.incident.state import IncidentStart, IncidentState
 from gateway.console import reading
-from gateway.console.forms import field_errors, read_form
+from gateway.console.forms import checked_form, field_errors
 from gateway.console.listing import Filters
 from gateway.console.rendering import base, incident_page, list_context, policy_of
-from gateway.console.session import CSRF_FIELD, CsrfRefused, UserDep
+from gateway.console.session import UserDep
 from gateway.console.templating import render
 from gateway.context import gateway_of
 from gateway.payloads import DeclareRequest
@@ -78,10 +78,8 @@ def _declare_page(request: Request, user, errors: dict, values: dict, status: in
 
 @router.post("/incidents/new")
 async def declare(request: Request, user: UserDep) -> Response:
-    form = await read_form(request)
-    try:
-        user.check_csrf(form.get(CSRF_FIELD))
-    except CsrfRefused:
+    form = await checked_form(request, user)
+    if form is None:
         return csrf_refused(request, user)
     values = {k: form.get(k, "") for k in DECLARE_FIELDS}
     try:

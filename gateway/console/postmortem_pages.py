@@ -14,11 +14,11 @@ from pydantic import ValidationError
 
 from adapters.stores.ledger_engine import LedgerError
 from domain.learning.postmortem_draft import DRAFT_MAX_CHARS
-from gateway.console.forms import field_errors, read_form
+from gateway.console.forms import checked_form, field_errors
 from gateway.console.markdown_preview import preview
 from gateway.console.pages import csrf_refused, problem_page
 from gateway.console.rendering import base, policy_of
-from gateway.console.session import CSRF_FIELD, CsrfRefused, UserDep
+from gateway.console.session import UserDep
 from gateway.console.templating import render
 from gateway.context import gateway_of
 from gateway.postmortem_api import ActionItemBody
@@ -72,19 +72,10 @@ async def postmortem_page(request: Request, incident: str, user: UserDep) -> Res
     return await _page(request, user, incident)
 
 
-async def _form(request: Request, user) -> dict | None:
-    form = await read_form(request)
-    try:
-        user.check_csrf(form.get(CSRF_FIELD))
-    except CsrfRefused:
-        return None
-    return form
-
-
 @router.post("/incidents/{incident}/postmortem")
 async def edit(request: Request, incident: str, user: UserDep) -> Response:
     """Preview (render the text, keep it in the editor) or Save (the next version, from the one loaded)."""
-    form = await _form(request, user)
+    form = await checked_form(request, user)
     if form is None:
         return csrf_refused(request, user)
     # browsers send CRLF; PostgreSQL text holds no NUL
@@ -118,7 +109,7 @@ async def edit(request: Request, incident: str, user: UserDep) -> Response:
 
 @router.post("/incidents/{incident}/postmortem/publish")
 async def publish(request: Request, incident: str, user: UserDep) -> Response:
-    form = await _form(request, user)
+    form = await checked_form(request, user)
     if form is None:
         return csrf_refused(request, user)
     root_cause = form.get("root_cause", "").replace("\x00", "").strip() or None
@@ -146,7 +137,7 @@ async def publish(request: Request, incident: str, user: UserDep) -> Response:
 
 @router.post("/incidents/{incident}/action-items")
 async def add_item(request: Request, incident: str, user: UserDep) -> Response:
-    form = await _form(request, user)
+    form = await checked_form(request, user)
     if form is None:
         return csrf_refused(request, user)
     fields = ("title", "owner", "due", "term")
@@ -181,7 +172,7 @@ async def add_item(request: Request, incident: str, user: UserDep) -> Response:
 @router.post("/incidents/{incident}/action-items/{action_id}/{step}")
 async def item_step(request: Request, incident: str, action_id: int, step: str, user: UserDep) -> Response:
     """Done, or Verify with the evidence."""
-    form = await _form(request, user)
+    form = await checked_form(request, user)
     if form is None:
         return csrf_refused(request, user)
     key = f"item-{action_id}"

@@ -5,16 +5,14 @@ every channel takes the page at once, as before; stored histories never follow r
 
 from datetime import timedelta
 
-from temporalio import workflow
-
 from adapters.channels import RecordingChannel
 from domain.incident import decisions as d
 from domain.incident.severity import Severity
 from testkit.channels import StepChannels, with_notification_rules
 from testkit.comms import edited_policy
 from testkit.helpers import offsets, start_incident
-from testkit.histories import load_history, stored_histories
-from worker import build_replayer, build_worker
+from testkit.histories import patch_answers
+from worker import build_worker
 from workflows import incident_versions as versions
 from workflows.incident import IncidentWorkflow
 
@@ -119,22 +117,8 @@ async def test_a_drill_walks_the_chain_in_its_timeline_and_reaches_nobody(time_e
 
 
 async def test_every_stored_history_was_declared_before_notification_rules(monkeypatch):
-    answers: list[tuple[str, bool]] = []
-    original = workflow.patched
-
-    def patched(patch: str) -> bool:
-        answer = original(patch)
-        if patch == versions.NOTIFICATION_RULES_FOLLOWED:
-            answers.append((current["file"], answer))
-        return answer
-
-    current = {"file": ""}
-    monkeypatch.setattr(workflow, "patched", patched)
-    for file in stored_histories():
-        current["file"] = file.name
-        result = await build_replayer().replay_workflow(load_history(file), raise_on_replay_failure=False)
-        assert result.replay_failure is None, f"{file.name}: {result.replay_failure}"
-    assert answers and [a for a in answers if a[1]] == []
+    answers = await patch_answers(monkeypatch, {versions.NOTIFICATION_RULES_FOLLOWED})
+    assert answers and [a for a in answers if a[2]] == []
 
 
 async def test_a_step_still_retried_when_someone_acknowledges_is_never_sent(time_env, task_queue, tmp_path):

@@ -4,8 +4,6 @@ notices in their report; incidents declared before the patch never plan them (do
 
 from datetime import timedelta
 
-from temporalio import workflow
-
 from cli.drill_runner import load_scenario, new_incident_id
 from domain.drills.playback import DrillRequest
 from domain.incident import decisions as d
@@ -14,8 +12,7 @@ from service.drills import play
 from service.incidents import _state_fields
 from testkit.environment import PROJECT
 from testkit.helpers import offsets, running_worker, start_incident
-from testkit.histories import load_history, stored_histories
-from worker import build_replayer
+from testkit.histories import patch_answers
 from workflows import incident_versions as versions
 from workflows.incident import IncidentWorkflow
 
@@ -88,20 +85,6 @@ async def test_a_sev0_drill_reports_the_notices_beside_the_pages(time_env, recor
 
 
 async def test_every_stored_history_was_declared_before_the_stakeholder_and_public_contact_patches(monkeypatch):
-    answers: list[tuple[str, bool]] = []
-    original = workflow.patched
-
-    def patched(patch: str) -> bool:
-        answer = original(patch)
-        if patch in (versions.STAKEHOLDERS_NOTIFIED, versions.PUBLIC_CONTACTS_TOLD):
-            answers.append((current["file"], patch, answer))
-        return answer
-
-    current = {"file": ""}
-    monkeypatch.setattr(workflow, "patched", patched)
-    for file in stored_histories():
-        current["file"] = file.name
-        result = await build_replayer().replay_workflow(load_history(file), raise_on_replay_failure=False)
-        assert result.replay_failure is None, f"{file.name}: {result.replay_failure}"
+    answers = await patch_answers(monkeypatch, {versions.STAKEHOLDERS_NOTIFIED, versions.PUBLIC_CONTACTS_TOLD})
     assert {patch for _, patch, _ in answers} == {versions.STAKEHOLDERS_NOTIFIED, versions.PUBLIC_CONTACTS_TOLD}
     assert [a for a in answers if a[2]] == []
