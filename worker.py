@@ -30,6 +30,7 @@ from adapters.channels import Channel, build_channels
 from adapters.policy_files import load_policy
 from adapters.stores.overrides import OverrideStore
 from service.bounded import bounded
+from service.connection import connect
 from service.watchdog import watching
 from settings import Settings, get_settings
 from workflows.action_item import ActionItemWorkflow
@@ -50,18 +51,6 @@ WORKFLOWS = [IncidentWorkflow, HandoverWorkflow, OnCallReportWorkflow, DrillWork
 WORKFLOW_TASK_SLOTS = 8
 WORKER_DIED = "WorkerDied"  # the failure a starting worker gives an activity attempt that died with its worker
 DEAD_ATTEMPT_RETRY_DELAY = timedelta(milliseconds=100)
-
-
-async def connect(settings: Settings | None = None, **options) -> Client:
-    """options: Client.connect keywords (the worker's metrics runtime); tracing interceptors when enabled."""
-    from observability import tracing
-
-    settings = settings or get_settings()
-    options.setdefault("interceptors", tracing.client_interceptors(settings, "incidentflow"))
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
-        **options,
-    )
 
 
 def activities_for(channels: Sequence[Channel], client: Client | None = None,

@@ -11,6 +11,7 @@ from rich.text import Text
 from cli.common import console, fail, print_json
 from cli.learning_common import incident_key, ledger
 from cli.plain_text import plain_text as plain
+from cli.remote_config import remote_target
 from cli.render import _when, _zone
 
 
@@ -29,6 +30,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who did or tried what, on which incident, from where: allowed and refused actions, newest first."""
         from domain.common.durations import parse_duration
+
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_learning import audit as audit_remotely
+
+            found = audit_remotely(remote, incident=incident, actor=actor, action=action, refused=refused or None,
+                                   since=since, limit=limit)
+            if as_json:
+                print_json([entry.model_dump(mode="json") for entry in found])
+            else:
+                render_audit(found)
+            return
         from service import audit
 
         try:

@@ -85,3 +85,10 @@ def print_json(data: Any) -> None:
 
     text = json.dumps(data, ensure_ascii=False, indent=2, default=default)
     sys.stdout.write(_UNPRINTED_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def local_actor(by: str | None, option: str = "--by") -> str:
+    """Locally `--by` names who acts and is required (remotely the gateway knows who is acting)."""
+    if by is None or not by.strip():
+        fail(f"Missing option '{option}'." if by is None else f"{option} must not be empty", 2)
+    return by.strip()

@@ -57,6 +57,10 @@ def register(app: typer.Typer) -> None:
 
         if speed <= 0:
             fail("--speed must be greater than 0", 2)
+        if live:  # an instant drill runs in this process on simulated time, in either mode
+            from cli.remote_config import stack_only
+
+            stack_only("drill run --live")
         if (speed != 1 or autoplay or no_record) and not live:
             fail("--speed, --autoplay and --no-record only apply with --live", 2)
         try:

@@ -12,6 +12,7 @@ from rich.table import Table
 from cli import oncall_compensation_cmd
 from cli.common import console, fail, print_json, run
 from cli.plain_text import plain_text as plain
+from cli.remote_config import remote_target, stack_only
 from domain.common.text import terminal_text
 from domain.incident.severity import Tier
 from service.errors import ServiceError
@@ -82,12 +83,19 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Who holds each tier right now (or --at a moment)."""
-        from service import oncall as oncall_service
+        remote = remote_target()
+        if remote is not None:
+            from cli.oncall_remote import now_remotely
 
-        policy = _policy()
-        zone = policy.oncall.rotation.timezone
-        moment = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
-        view = oncall_service.on_call_now(policy, moment, _overrides())
+            view = now_remotely(remote, at)
+            moment, zone = view["at"], view["timezone"]
+        else:
+            from service import oncall as oncall_service
+
+            policy = _policy()
+            zone = policy.oncall.rotation.timezone
+            moment = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
+            view = oncall_service.on_call_now(policy, moment, _overrides())
         if as_json:
             print_json(view)
             return
@@ -112,23 +120,31 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Who holds what when, from the current shift on, overrides included."""
-        from domain.oncall.rotation import last_handover
-        from service import oncall as oncall_service
-
-        policy = _policy()
-        zone = policy.oncall.rotation.timezone
-        begin = parse_moment(start, zone, "--from") if start else last_handover(policy.oncall.rotation,
-                                                                                 datetime.now(UTC))
         tiers = [_tier(tier)] if tier else None
-        rows = oncall_service.shifts(policy, begin, weeks, _overrides(), tiers)
+        remote = remote_target()
+        if remote is not None:  # the gateway's calendar starts at midnight of this week's handover day
+            from cli.oncall_remote import schedule_remotely
+
+            begin, zone, rows, names = schedule_remotely(remote, weeks, start, tiers)
+            name_of = names.get
+        else:
+            from domain.oncall.rotation import last_handover
+            from service import oncall as oncall_service
+
+            policy = _policy()
+            zone = policy.oncall.rotation.timezone
+            begin = parse_moment(start, zone, "--from") if start else last_handover(policy.oncall.rotation,
+                                                                                     datetime.now(UTC))
+            rows = oncall_service.shifts(policy, begin, weeks, _overrides(), tiers)
+            name_of = policy.person_name
         if as_json:
-            print_json([{**r.model_dump(mode="json"), "name": policy.person_name(r.who)} for r in rows])
+            print_json([{**r.model_dump(mode="json"), "name": name_of(r.who)} for r in rows])
             return
         table = Table(title=f"On-call schedule, {weeks} week(s) from {_local(begin, zone)} ({zone})")
         for column in ("tier", "from", "to", "who", "note"):
             table.add_column(column)
         for r in rows:
-            who = plain(f"{policy.person_name(r.who)} ({r.who})") if r.who else "[bold red]nobody (gap)"
+            who = plain(f"{name_of(r.who)} ({r.who})") if r.who else "[bold red]nobody (gap)"
             table.add_row(r.tier.value, _local(r.start, zone), _local(r.end, zone), who,
                           plain(f"override: {r.override}") if r.override else "")
         console.print(table)
@@ -144,6 +160,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Put someone on call for a tier between two moments (vacations, swaps). Stored durably; running
         incidents page the override holder from then on."""
+        remote = remote_target()
+        if remote is not None:
+            from cli.oncall_remote import override_remotely
+
+            override_remotely(remote, _tier(tier), who.strip(), start, end, reason.strip())
+            return
         from adapters.stores.overrides import OverrideStoreError
         from domain.oncall.rotation import Override
         from service import oncall as oncall_service
@@ -174,6 +196,12 @@ def register(app: typer.Typer) -> None:
     @oncall.command("overrides")
     def list_overrides(as_json: Json = False) -> None:
         """Stored overrides, with their ids."""
+        remote = remote_target()
+        if remote is not None:
+            from cli.oncall_remote import overrides_remotely
+
+            overrides_remotely(remote, as_json)
+            return
         from adapters.stores.overrides import OverrideStoreError
         from service import oncall as oncall_service
 
@@ -198,6 +226,13 @@ def register(app: typer.Typer) -> None:
     def remove_override(override_id: Annotated[str, typer.Argument(help="Id printed by `incident oncall overrides`")]
                         ) -> None:
         """Delete a stored override."""
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_admin import remove_override as remove_remotely
+
+            removed = remove_remotely(remote, override_id)
+            print(terminal_text(f"removed {removed.id} ({removed.tier.value} {removed.person})"))
+            return
         from adapters.stores.overrides import OverrideStoreError
         from service import oncall as oncall_service
 
@@ -214,6 +249,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Gaps (a tier nobody holds), people on call nobody can reach, and rotation members without onboarding.
         Exit 1 when any."""
+        stack_only("oncall check")
         from adapters.stores.overrides import OverrideStoreError
         from service import oncall as oncall_service
 
@@ -242,6 +278,7 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Pages per responder, acknowledgement times, off-hours pages, unanswered escalations, tier load."""
+        stack_only("oncall report")
         from cli.common import connect
         from domain.oncall.report import WeekError, parse_week, render_report, week_of
         from service import oncall as oncall_service
@@ -266,6 +303,7 @@ def register(app: typer.Typer) -> None:
     @schedules.command()
     def sync() -> None:
         """Create (or update) the handover and on-call report schedules. Safe to run any number of times."""
+        stack_only("schedules sync")
         from cli.common import connect
         from service.schedules import ensure_schedules
         from settings import get_settings

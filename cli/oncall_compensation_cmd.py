@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from cli.common import fail, print_json, run
+from cli.remote_config import remote_target
 from domain.common.text import terminal_text
 
 Format = Literal["md", "csv", "json"]
@@ -24,28 +25,21 @@ def register(oncall: typer.Typer) -> None:
     ) -> None:
         """Hours on call (off-hours, weekend, public holiday), pages, night pages, incidents, MTTA and pay per
         person for a month, priced with the policy's `compensation` rates."""
-        from cli.common import connect
-        from cli.oncall_cmd import _overrides, _policy
         from domain.oncall.compensation import MonthError, parse_month
         from domain.oncall.compensation_output import render_csv, render_markdown
-        from service.compensation import compensation_report
 
-        policy = _policy()
-        zone = policy.oncall.rotation.timezone
-        chosen = month or datetime.now(UTC).astimezone(ZoneInfo(zone)).strftime("%Y-%m")
-        try:
-            parse_month(chosen)
-        except MonthError as exc:
-            fail(f"--month: {exc}", 2)
-        overrides = _overrides()
-
-        async def body():
+        if month is not None:
             try:
-                return await compensation_report(await connect(), policy, chosen, overrides)
-            except ValueError as exc:
-                fail(str(exc))
+                parse_month(month)
+            except MonthError as exc:
+                fail(f"--month: {exc}", 2)
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_admin import compensation_report as report_remotely
 
-        report = run(body)
+            chosen, report = report_remotely(remote, month)
+        else:
+            chosen, report = _report_locally(month)
         if output == "json" and out is None:
             print_json(report.model_dump(mode="json"))
             return
@@ -59,3 +53,22 @@ def register(oncall: typer.Typer) -> None:
         except OSError as exc:
             fail(f"--out {out}: {exc.strerror or exc}")
         print(f"wrote the {chosen} compensation report ({len(report.rows)} people) to {out}")
+
+
+def _report_locally(month: str | None):
+    from cli.common import connect
+    from cli.oncall_cmd import _overrides, _policy
+    from service.compensation import compensation_report
+
+    policy = _policy()
+    zone = policy.oncall.rotation.timezone
+    chosen = month or datetime.now(UTC).astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+    overrides = _overrides()
+
+    async def body():
+        try:
+            return await compensation_report(await connect(), policy, chosen, overrides)
+        except ValueError as exc:
+            fail(str(exc))
+
+    return chosen, run(body)

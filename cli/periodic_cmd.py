@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from cli.common import console, fail, print_json
+from cli.common import console, fail, local_actor, print_json
 from cli.learning_common import ledger, policy
 from cli.oncall_cmd import parse_moment
 from cli.plain_text import plain_text as plain
+from cli.remote_config import remote_target
 from cli.training_cmd import _database
 from domain.common.text import terminal_text
 from service.errors import ServiceError
@@ -38,13 +39,22 @@ def register(app: typer.Typer) -> None:
         at: Annotated[str | None, typer.Option("--at", help="As of this time (ISO); default: now")] = None,
     ) -> None:
         """Each check with its current period's status (who, when, notes) and the previous period's."""
-        from service import periodic
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_learning import periodic_overview
+            from cli.render import _zone
 
-        rules = policy()
-        zone = rules.incident.timezone
-        now = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
-        with _database():
-            items = periodic.overview(ledger(), rules, now)
+            if at is not None:
+                fail("--at: the gateway lists the periodic checks as of now only", 2)
+            zone, items = _zone().key, periodic_overview(remote)
+        else:
+            from service import periodic
+
+            rules = policy()
+            zone = rules.incident.timezone
+            now = parse_moment(at, zone, "--at") if at else datetime.now(UTC)
+            with _database():
+                items = periodic.overview(ledger(), rules, now)
         if as_json:
             print_json([i.model_dump(mode="json") for i in items])
             return
@@ -64,13 +74,24 @@ def register(app: typer.Typer) -> None:
     @group.command("done")
     def done_command(
         item: Annotated[str, typer.Argument(help="A check id, e.g. weekly-stats")],
-        by: Annotated[str, typer.Option("--by", help="Who did it (a handle of the policy's people)")],
+        by: Annotated[str | None, typer.Option("--by", help="Who did it (a handle of the policy's people; required "
+                                                        "locally, remote: default the token's person)")] = None,
         period: Annotated[str | None, typer.Option("--period", help="2026-W49, 2026-12, 2026-Q4 or 2026; "
                                                    "default: the period containing --at")] = None,
         notes: Annotated[str, typer.Option("--notes", help="What was found or decided")] = "",
         at: Annotated[str | None, typer.Option("--at", help="When it was done (ISO); default: now")] = None,
     ) -> None:
         """Record that a periodic check was done for a period."""
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_learning import record_periodic
+            from cli.render import _zone
+
+            fields = {"item": item.strip(), "period": period, "notes": notes, "by": by and by.strip()}
+            entry = record_periodic(remote, fields, at)
+            when = entry.completed_at.astimezone(_zone()).strftime("%Y-%m-%d %H:%M")
+            print(terminal_text(f"recorded: {entry.item} {entry.period} done by {entry.completed_by} at {when}"))
+            return
         from domain.learning.periodic import parse_label
         from service import periodic
         from service.authorization import local_operator
@@ -79,8 +100,7 @@ def register(app: typer.Typer) -> None:
         item = item.strip()
         if item not in rules.incident.learning.periodic_checks:
             fail(f"ITEM {item!r}: use {', '.join(rules.incident.learning.periodic_checks)}", 2)
-        if not by.strip():
-            fail("--by must not be empty", 2)
+        by = local_actor(by)
         moment = parse_moment(at, rules.incident.timezone, "--at") if at else None
         if moment is not None and moment > datetime.now(UTC):
             fail(f"--at {at}: lies in the future", 2)

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from cli.common import print_json, run
+from cli.remote_config import remote_target
 from domain.common.text import terminal_text
 
 
@@ -16,13 +17,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rotation, escalation, tools (reachable), training, policies/runbooks/templates, this quarter's drill:
         each item pass or fail, and why. Exit 0 when ready, 1 when not."""
-        from service.readiness import readiness
-        from settings import get_settings
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_learning import readiness as readiness_remotely
 
-        async def body():
-            return await readiness(get_settings())
+            report = readiness_remotely(remote)
+        else:
+            from service.readiness import readiness
+            from settings import get_settings
 
-        report = run(body)
+            async def body():
+                return await readiness(get_settings())
+
+            report = run(body)
         if as_json:
             print_json(report.model_dump(mode="json"))
         else:

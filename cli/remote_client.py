@@ -3,16 +3,15 @@ way of not getting an answer becomes one line naming the gateway: exit 1, or 2 w
 request itself invalid (400/422). What the gateway says goes through `terminal_text` (its `detail` may quote an
 incident's title)."""
 
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from cli.common import fail
 from cli.remote_config import TOKEN_VARIABLE, Remote
 from domain.common.text import terminal_text
 
-M = TypeVar("M", bound=BaseModel)
 # The gateway waits up to 20 s for an incident's worker to apply a decision (gateway/api.py), then answers 504
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DETAIL_CHARS = 500
@@ -74,13 +73,23 @@ class RemoteClient:
     def __exit__(self, *_: object) -> None:
         self._http.close()
 
-    def get(self, path: str, model: type[M] | None = None, **params: Any) -> Any:
-        return self._send("GET", path, model, params=params or None)
+    def get(self, path: str, model: Any = None, **params: Any) -> Any:
+        """`model`: a pydantic model or any type pydantic validates, e.g. `list[Model]`; `params` left None are
+        not sent."""
+        sent = {k: v for k, v in params.items() if v is not None}
+        return self._send("GET", path, model, params=sent or None)
 
-    def post(self, path: str, body: dict, model: type[M] | None = None) -> Any:
+    def post(self, path: str, body: dict | None = None, model: Any = None) -> Any:
         return self._send("POST", path, model, json=body)
 
-    def _send(self, method: str, path: str, model: type[M] | None, **options: Any) -> Any:
+    def put(self, path: str, body: dict, model: Any = None) -> Any:
+        return self._send("PUT", path, model, json=body)
+
+    def delete(self, path: str, model: Any = None) -> Any:
+        """None for a 204 (nothing to read)."""
+        return self._send("DELETE", path, model)
+
+    def _send(self, method: str, path: str, model: Any, **options: Any) -> Any:
         try:
             response = self._http.request(method, path, **options)
         except httpx.ConnectError as exc:
@@ -94,6 +103,8 @@ class RemoteClient:
             message, code = describe_refusal(self.url, response.status_code, detail_of(response),
                                              response.headers.get("Retry-After"))
             fail(message, code)
+        if response.status_code == 204:
+            return None
         try:
             answer = response.json()
         except ValueError:
@@ -102,9 +113,12 @@ class RemoteClient:
         return answer if model is None else validated(model, answer, f"{self.url}{path}")
 
 
-def validated(model: type[M], answer: Any, where: str) -> M:
+def validated(model: Any, answer: Any, where: str) -> Any:
+    """`answer` as `model` (a pydantic model, or a type such as `list[Model]`)."""
+    from pydantic import TypeAdapter
+
     try:
-        return model.model_validate(answer)
+        return TypeAdapter(model).validate_python(answer)
     except ValidationError as exc:
         error = exc.errors(include_url=False, include_input=False)[0]
         location = ".".join(str(part) for part in error["loc"]) or "answer"

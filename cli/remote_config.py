@@ -115,3 +115,11 @@ def remove_credentials() -> Path | None:
     except FileNotFoundError:
         return None
     return path
+
+
+def stack_only(command: str) -> None:
+    """For a command the gateway has no endpoint for: in remote mode, one line saying where it runs (exit 2)."""
+    remote = remote_target()
+    if remote is not None:
+        fail(f"`incident {command}` runs where the stack is (Temporal and the ledger), not against the gateway at "
+             f"{remote.url}; run it there, or here in local mode with {URL_VARIABLE}= set empty", 2)

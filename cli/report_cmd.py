@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
         = None,
     ) -> None:
         """The incident review: metrics against targets, postmortems, action items, compliance, chart."""
+        from cli.remote_config import stack_only
+
+        stack_only("report")
         from service.reports import review_period, write_review
         from settings import get_settings
 

@@ -10,6 +10,7 @@ import typer
 from cli.common import fail, print_json
 from cli.learning_common import ledger, policy
 from cli.plain_text import plain_text as plain
+from cli.remote_config import remote_target
 from domain.common.text import terminal_text
 from domain.identity.roles import Role
 
@@ -41,9 +42,15 @@ def register(app: typer.Typer) -> None:
             expires_at = now + parse_duration(expires) if expires else None
         except (ValueError, OverflowError) as exc:  # OverflowError: a lifetime past the year 9999
             fail(f"--expires: {exc}", 2)
-        store, policy_ = ledger(), policy()
-        issued = tokens.issue(store, name=name, kind=kind, person=person, role=role, expires_at=expires_at,
-                              policy=policy_, created_by="cli", now=now)
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_admin import create_token
+
+            issued = create_token(remote, {"name": name, "kind": kind.value, "person": person,
+                                           "role": role.value if role else None, "expires_in": expires})
+        else:
+            issued = tokens.issue(ledger(), name=name, kind=kind, person=person, role=role, expires_at=expires_at,
+                                  policy=policy(), created_by="cli", now=now)
         print(terminal_text(f"Created {issued.kind.value} token {issued.id} ({issued.name})"
                     + (f", expires {issued.expires_at:%Y-%m-%d %H:%M} UTC" if issued.expires_at else "")),
               file=sys.stderr)
@@ -53,9 +60,15 @@ def register(app: typer.Typer) -> None:
     @group.command("list")
     def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         """Every token, newest first, with its state; never a secret."""
-        from service import tokens
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_admin import token_list
 
-        found = tokens.tokens(ledger())
+            found = token_list(remote)
+        else:
+            from service import tokens
+
+            found = tokens.tokens(ledger())
         if as_json:
             print_json([t.model_dump(mode="json") for t in found])
             return
@@ -75,9 +88,15 @@ def register(app: typer.Typer) -> None:
     def revoke(token_id: Annotated[str, typer.Argument(metavar="ID", help="Token id from `incident token list`")],
                ) -> None:
         """Revoke a token: the gateway refuses it from the next request on."""
-        from service import tokens
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_admin import revoke_token
 
-        tokens.revoke(ledger(), token_id)
+            revoke_token(remote, token_id)
+        else:
+            from service import tokens
+
+            tokens.revoke(ledger(), token_id)
         print(f"revoked {token_id}")
 
 

@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import console, fail, print_json
+from cli.common import console, fail, local_actor, print_json
 from cli.learning_common import ledger, policy
 from cli.oncall_cmd import parse_moment
 from cli.plain_text import plain_text as plain
+from cli.remote_config import remote_target
 from domain.common.text import terminal_text
 from service.errors import ServiceError
 
@@ -48,7 +49,8 @@ def register(app: typer.Typer) -> None:
     def record_command(
         person: Annotated[str, typer.Argument(help="Handle from the policy's people")],
         kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
-        by: Annotated[str, typer.Option("--by", help="Who records it")],
+        by: Annotated[str | None, typer.Option("--by", help="Who records it (required locally); remote: default the "
+                                                        "token's person")] = None,
         at: Annotated[str | None, typer.Option("--at", help="When it was completed (ISO); default: now")] = None,
         hours: Annotated[float | None, typer.Option("--hours", min=0.1, max=1000,
                                                     help="Default: the policy's hours for the kind")] = None,
@@ -61,16 +63,26 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record that PERSON completed a training; a drill participant with --role, --evaluation, --scorecard."""
         from domain.oncall.training import TRAINING_KINDS
-        from service import training
 
-        rules = policy()
         kind = kind.strip().lower()
         if kind not in TRAINING_KINDS:
             fail(f"KIND {kind!r}: use {', '.join(TRAINING_KINDS)}", 2)
-        if not by.strip():
-            fail("--by must not be empty", 2)
-        moment = parse_moment(at, rules.oncall.rotation.timezone, "--at") if at else None
         card = _scorecard(scorecard) if scorecard else None
+        remote = remote_target()
+        if remote is not None:
+            from cli.remote_learning import record_training
+
+            fields = {"person": person.strip(), "kind": kind, "hours": hours, "notes": notes, "role": role,
+                      "evaluation": evaluation, "scorecard": card, "by": by and by.strip()}
+            entry = record_training(remote, fields, at)
+            print(terminal_text(f"recorded #{entry.id}: {entry.person} completed {entry.kind} ({entry.hours:g} h) "
+                                f"at {entry.completed_at.isoformat()}"))
+            return
+        from service import training
+
+        rules = policy()
+        by = local_actor(by)
+        moment = parse_moment(at, rules.oncall.rotation.timezone, "--at") if at else None
         try:
             with _database():
                 entry = training.record(ledger(), rules, person=person.strip(), kind=kind, by=by, at=moment,
@@ -87,13 +99,17 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
     ) -> None:
         """Completions, oldest first, and what each rotation member (or --person) still owes this period."""
-        from domain.oncall.training import owed, rotation_members
-        from service import training
+        remote = remote_target()
+        if remote is not None:  # what each person owes needs the policy: `incident readiness` says it remotely
+            from cli.remote_learning import training_records
 
-        rules = policy()
-        with _database():
-            everyone = training.records(ledger())
-        items = [i for i in everyone if not person or i.person == person.strip()]
+            items = training_records(remote, person.strip() if person else None)
+        else:
+            from service import training
+
+            with _database():
+                everyone = training.records(ledger())
+            items = [i for i in everyone if not person or i.person == person.strip()]
         if as_json:
             print_json([i.model_dump(mode="json") for i in items])
             return
@@ -106,6 +122,11 @@ def register(app: typer.Typer) -> None:
             table.add_row(str(i.id), plain(i.person), i.kind, i.completed_at.strftime("%Y-%m-%d %H:%M UTC"),
                           f"{i.hours:g}", plain(i.role or ""), plain(i.recorded_by), plain(notes))
         console.print(table)
+        if remote is not None:
+            return
+        from domain.oncall.training import owed, rotation_members
+
+        rules = policy()
         now = datetime.now(UTC)
         for handle in ([person.strip()] if person else rotation_members(rules.oncall)):
             missing = owed(rules.oncall, everyone, handle, now)

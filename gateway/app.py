@@ -22,6 +22,7 @@ from gateway import (
     periodic_api,
     postmortem_api,
     readiness_api,
+    reports_api,
     slack,
     status_page,
     tokens_api,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(training_api.router)
     app.include_router(periodic_api.router)
     app.include_router(readiness_api.router)
+    app.include_router(reports_api.router)
     app.include_router(oncall_api.router)
     app.include_router(postmortem_api.router)
     app.include_router(slack.router)

@@ -1,7 +1,8 @@
 """Decisions sent to an incident, the three ways clients send them: `decide` (checked first, for the CLI and
 the REST API; `decide_as` authorizes and audits it for a principal first), `send_decision` (no check: a Slack
 command must answer within 3 s) and `submit` (a fire-and-forget signal: Slack buttons). Refusals come back as
-service errors (service/errors.py)."""
+service errors (service/errors.py). The workflow is addressed by its handlers' names (service/workflow_names.py):
+a one-off `incident ack` must not import the workflow and its activities."""
 
 import asyncio
 import contextlib
@@ -16,9 +17,8 @@ from domain.incident import decisions as d
 from service.audit import LedgerSource
 from service.authorization import acting, authorize
 from service.errors import DecisionPending, DecisionRefused, IncidentClosed, IncidentNotRunning
-from service.incidents import read_incident, state_of
 from service.temporal import incident_handle, incident_id, workflow_id
-from workflows.incident import IncidentWorkflow
+from service.workflow_names import DECIDE_UPDATE, SUBMIT_SIGNAL
 
 
 async def running_incident(client: Client, incident: str, rpc_timeout: timedelta | None = None) -> WorkflowHandle:
@@ -46,6 +46,8 @@ async def decide_as(client: Client, principal: Principal, incident: str, decisio
     `claimed_by_is_actor`: the local CLI, which has no authentication boundary, keeps `--by` as the actor."""
     state = None
     if principal.kind is PrincipalKind.PERSON and refusal(principal, decision.kind) is not None:
+        from service.incidents import read_incident, state_of  # reading the whole incident: only for this check
+
         state = state_of(await read_incident(client, incident))  # the IC holds commander rights in their incident
     sent = decision if claimed_by_is_actor else acting(principal, decision, claimed_by=decision.by)
     await asyncio.to_thread(authorize, principal, decision.kind, state, incident=incident_id(incident),
@@ -63,13 +65,14 @@ async def submit(client: Client, incident: str, decision: d.Decision, timeout: f
     Temporal does not take it within `timeout` seconds."""
     handle = client.get_workflow_handle(workflow_id(incident))
     with _not_running_as_error():
-        await asyncio.wait_for(handle.signal(IncidentWorkflow.submit, decision), timeout)
+        await asyncio.wait_for(handle.signal(SUBMIT_SIGNAL, decision), timeout)
 
 
 async def _update(handle: WorkflowHandle, decision: d.Decision, timeout: float | None) -> d.DecisionResult:
     try:
         with _not_running_as_error():
-            return await asyncio.wait_for(handle.execute_update(IncidentWorkflow.decide, decision), timeout)
+            answer = handle.execute_update(DECIDE_UPDATE, decision, result_type=d.DecisionResult)
+            return await asyncio.wait_for(answer, timeout)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         raise DecisionRefused(f"{getattr(cause, 'message', None) or cause or exc}") from None

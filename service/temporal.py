@@ -1,13 +1,14 @@
-"""Reaching Temporal and finding an incident's workflow by incident id."""
+"""Reaching Temporal and finding an incident's workflow by incident id (by its name: service/workflow_names.py)."""
 
 import asyncio
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from service.connection import connect as connect_with_settings
 from service.errors import IncidentNotFound, ServiceError
+from service.workflow_names import WORKFLOW_ID_PREFIX
 from settings import get_settings
-from workflows.incident import WORKFLOW_ID_PREFIX, IncidentWorkflow
 
 
 def unreachable() -> str:
@@ -17,10 +18,8 @@ def unreachable() -> str:
 
 
 async def connect() -> Client:
-    from worker import connect as worker_connect
-
     try:
-        return await asyncio.wait_for(worker_connect(), timeout=10)
+        return await asyncio.wait_for(connect_with_settings(), timeout=10)
     except (RuntimeError, TimeoutError, OSError):
         raise ServiceError(unreachable()) from None
 
@@ -34,7 +33,10 @@ def incident_id(workflow_id_: str) -> str:
 
 
 async def incident_handle(client: Client, incident: str) -> WorkflowHandle:
-    handle = client.get_workflow_handle_for(IncidentWorkflow.run, workflow_id(incident))
+    """The incident's workflow, checked to exist; its result (a finished incident) is the IncidentState."""
+    from domain.incident.state import IncidentState  # the policy models: not for a client that only connects
+
+    handle = client.get_workflow_handle(workflow_id(incident), result_type=IncidentState)
     try:
         await handle.describe()
     except RPCError as exc:

@@ -4,20 +4,16 @@ subprocess with INCIDENTFLOW_URL / INCIDENTFLOW_TOKEN (or what `incident login` 
 reach: TEMPORAL_ADDRESS is a closed port and the data directory stays empty, so no answer can come from Temporal
 or a ledger of its own."""
 
-import asyncio
 import json
-import os
 import stat
 
 import pytest
 
-from adapters.stores.ledger import open_ledger
 from domain.identity.roles import Role
-from service import tokens
 from testkit.environment import free_port
-from testkit.gateway import ServedGateway, dev_stack
-from testkit.helpers import incident
+from testkit.gateway import dev_stack
 from testkit.polling import wait_until
+from testkit.remote_cli import laptop_env, personal_token, remote_cli, shown
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_dev_server]  # `incident list` sees only these incidents
 DUTIES = "Communications Lead — duties:\n  - 인시던트 상태 페이지 업데이트\n  - 고객 지원팀과의 연락"
@@ -31,29 +27,10 @@ async def gateway(dev_server, dev_client, task_queue, recorder):
 
 @pytest.fixture
 def laptop(tmp_path):
-    """An environment with neither Temporal nor a ledger: a closed Temporal port, an empty data dir, no login."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INCIDENTFLOW_", "TEMPORAL_", "XDG_"))}
-    (tmp_path / "data").mkdir()
-    env.update({"TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}", "INCIDENTFLOW_DATA_DIR": str(tmp_path / "data"),
-                "XDG_CONFIG_HOME": str(tmp_path / "config")})
-    return env
+    return laptop_env(tmp_path)
 
 
-def _token(gateway: ServedGateway, person: str, role: Role | None = None) -> str:
-    """A personal token in the gateway's ledger."""
-    return tokens.issue(open_ledger(gateway.settings.database_url), name=f"{person} laptop", kind="person",
-                        person=person, role=role).secret
-
-
-async def _cli(env: dict, *args: str, check: bool = True):
-    """In a thread: the worker in this event loop must keep answering the gateway's queries meanwhile."""
-    return await asyncio.to_thread(incident, env, *args, check=check)
-
-
-async def _shown(gateway: ServedGateway, incident_id: str) -> dict | None:
-    async with gateway.http() as http:
-        answer = await http.get(f"/api/incidents/{incident_id}")
-    return answer.json() if answer.status_code == 200 else None
+_token, _cli, _shown = personal_token, remote_cli, shown
 
 
 async def test_work_an_incident_through_the_gateway_alone(gateway, laptop, tmp_path):
