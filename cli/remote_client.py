@@ -12,7 +12,8 @@ from cli.common import fail
 from cli.remote_config import TOKEN_VARIABLE, Remote
 from domain.common.text import terminal_text
 
-# The gateway waits up to 20 s for an incident's worker to apply a decision (gateway/api.py), then answers 504
+# Longer than the gateway's own wait for a decision to apply (UPDATE_TIMEOUT_SECONDS in gateway/api.py), so its
+# 504 reaches the person instead of a client timeout
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DETAIL_CHARS = 500
 

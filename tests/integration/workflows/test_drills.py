@@ -158,7 +158,7 @@ async def test_a_live_drill_people_work_is_archived_as_their_training(time_env, 
             await decide(time_env.client, request.incident_id, decision)
         card = await handle.result()
     assert card.mode == "live" and recorder.read() == []
-    # Sev0 is "즉시": scored against drills.immediate_ack_within (1m); 40 s is within it
+    # Sev0 is "즉시": scored against the policy's drills.immediate_ack_within
     assert (card.targets.ack_seconds, card.targets.ack_scored_against_seconds, card.targets.ack_met) == (0, 60, True)
     by_person = {p.person: p for p in card.participants}
     assert list(by_person) == ["minsu", "jiyoung", "sre-lead", "intern-lee"]
